@@ -1,0 +1,4 @@
+//! `bt`: the command-line BitTorrent client.
+fn main() {
+    println!("bt: under construction");
+}

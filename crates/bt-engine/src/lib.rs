@@ -1,0 +1,10 @@
+//! The bt BitTorrent engine: actix actors that download and seed torrents.
+//!
+//! This crate is being built (see the engine issue); today it holds only the protocol re-export
+//! so that embedders can already depend on one crate. The actors it will hold are described in
+//! `docs/ARCHITECTURE.md`.
+//!
+//! # Layout
+//! - [`proto`]: the sans-IO protocol layer, re-exported from `bt-proto`.
+
+pub use bt_proto as proto;

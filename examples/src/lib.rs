@@ -1,0 +1,15 @@
+//! Shared helpers for the runnable examples in `examples/examples/`.
+//!
+//! A virtual workspace manifest cannot own examples, so they live in this package; this library
+//! holds what several examples share. `examples/data/` holds a small bundled torrent that the
+//! README's first command inspects.
+//!
+//! # Layout
+//! - [`bundled_torrent_path`]: where the bundled sample torrent lives.
+
+use std::path::PathBuf;
+
+/// The path of the sample torrent shipped in `examples/data/`.
+pub fn bundled_torrent_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/sample.torrent")
+}
