@@ -5,6 +5,9 @@
 //! `docs/ARCHITECTURE.md`.
 //!
 //! # Layout
+//! - [`choker`]: choking strategies (tit-for-tat and baselines) as pure structs an actor drives.
 //! - [`proto`]: the sans-IO protocol layer, re-exported from `bt-proto`.
+
+pub mod choker;
 
 pub use bt_proto as proto;
