@@ -1,1 +1,40 @@
-//! TODO(helper): peer wire.
+//! The peer wire protocol: the handshake and the length-prefixed messages that follow it.
+//!
+//! Covers BEP 3 (handshake and core messages), BEP 5 (`port`), BEP 6 (fast extension) and the
+//! BEP 10 envelope (`extended`, id 20; its bencoded contents are the caller's). Everything is
+//! sans-IO: encoders append to a caller's [`bytes::BytesMut`], decoders read from one and
+//! return `Ok(None)` when more bytes are needed.
+//!
+//! # Layout
+//! - [`handshake`]: [`Handshake`] (68 bytes), its [`Reserved`] extension bits, and a 48-byte
+//!   prefix decoder that lets a listener route by info-hash before the peer id arrives.
+//! - [`message`]: [`Message`], [`BlockRequest`], the [`id`] bytes, encoding, and
+//!   [`encode_piece_header`] for writing a block without copying it into the frame.
+//! - [`decoder`]: [`MessageDecoder`], which checks every length prefix against
+//!   [`DecoderConfig`] before allocating and splits payloads off the receive buffer without a
+//!   copy.
+//!
+//! # Use
+//! ```
+//! use bt_proto::wire::{Message, MessageDecoder};
+//! use bytes::BytesMut;
+//!
+//! let mut buf = BytesMut::new();
+//! Message::Have { piece: 7 }.encode(&mut buf);
+//! let mut decoder = MessageDecoder::default();
+//! assert_eq!(decoder.decode(&mut buf), Ok(Some(Message::Have { piece: 7 })));
+//! assert_eq!(decoder.decode(&mut buf), Ok(None));
+//! ```
+
+pub mod decoder;
+pub mod handshake;
+pub mod message;
+
+#[cfg(test)]
+mod tests;
+
+pub use decoder::{DEFAULT_MAX_MESSAGE_LEN, DecoderConfig, MessageDecoder, WireError};
+pub use handshake::{Handshake, HandshakeError, PROTOCOL, Reserved};
+pub use message::{
+    BlockRequest, LENGTH_PREFIX_LEN, Message, PIECE_HEADER_LEN, encode_piece_header, id,
+};

@@ -1,0 +1,166 @@
+//! Property tests across the wire module: encode/decode round trips (whole, concatenated and
+//! fed in arbitrary chunks) and decoders that never panic on arbitrary bytes.
+
+use bytes::{Bytes, BytesMut};
+use proptest::collection::vec;
+use proptest::prelude::*;
+
+use super::*;
+use crate::types::{InfoHash, PeerId};
+
+fn arb_bytes(max: usize) -> impl Strategy<Value = Bytes> {
+    vec(any::<u8>(), 0..=max).prop_map(Bytes::from)
+}
+
+fn arb_block() -> impl Strategy<Value = BlockRequest> {
+    (any::<u32>(), any::<u32>(), any::<u32>()).prop_map(|(piece, offset, length)| BlockRequest {
+        piece,
+        offset,
+        length,
+    })
+}
+
+/// Ids no variant claims, so `Unknown` round-trips.
+fn arb_unknown_id() -> impl Strategy<Value = u8> {
+    prop_oneof![10u8..=12, 18u8..=19, 21u8..=255]
+}
+
+fn arb_message() -> impl Strategy<Value = Message> {
+    prop_oneof![
+        Just(Message::KeepAlive),
+        Just(Message::Choke),
+        Just(Message::Unchoke),
+        Just(Message::Interested),
+        Just(Message::NotInterested),
+        any::<u32>().prop_map(|piece| Message::Have { piece }),
+        arb_bytes(64).prop_map(Message::Bitfield),
+        arb_block().prop_map(Message::Request),
+        (any::<u32>(), any::<u32>(), arb_bytes(300)).prop_map(|(piece, offset, data)| {
+            Message::Piece {
+                piece,
+                offset,
+                data,
+            }
+        }),
+        arb_block().prop_map(Message::Cancel),
+        any::<u16>().prop_map(Message::Port),
+        any::<u32>().prop_map(|piece| Message::Suggest { piece }),
+        Just(Message::HaveAll),
+        Just(Message::HaveNone),
+        arb_block().prop_map(Message::Reject),
+        any::<u32>().prop_map(|piece| Message::AllowedFast { piece }),
+        (any::<u8>(), arb_bytes(64)).prop_map(|(id, payload)| Message::Extended { id, payload }),
+        (arb_unknown_id(), arb_bytes(64))
+            .prop_map(|(id, payload)| Message::Unknown { id, payload }),
+    ]
+}
+
+fn arb_handshake() -> impl Strategy<Value = Handshake> {
+    (any::<[u8; 8]>(), any::<[u8; 20]>(), any::<[u8; 20]>())
+        .prop_map(|(bits, hash, peer)| Handshake::new(Reserved(bits), InfoHash(hash), PeerId(peer)))
+}
+
+proptest! {
+    #[test]
+    fn message_round_trips(message in arb_message()) {
+        let mut buf = BytesMut::new();
+        message.encode(&mut buf);
+        prop_assert_eq!(buf.len(), message.encoded_len());
+        let bytes = buf.clone().freeze();
+        let mut decoder = MessageDecoder::default();
+        prop_assert_eq!(decoder.decode(&mut buf), Ok(Some(message.clone())));
+        prop_assert!(buf.is_empty());
+        prop_assert_eq!(decoder.decode_frame(&bytes), Ok(Some((message, bytes.len()))));
+    }
+
+    #[test]
+    fn concatenated_messages_round_trip_in_any_chunks(
+        messages in vec(arb_message(), 0..12),
+        chunk_sizes in vec(1usize..40, 1..8),
+    ) {
+        let mut wire = BytesMut::new();
+        for message in &messages {
+            message.encode(&mut wire);
+        }
+        let mut decoder = MessageDecoder::default();
+        let mut buf = BytesMut::new();
+        let mut decoded = Vec::new();
+        let mut rest: &[u8] = &wire;
+        for &size in chunk_sizes.iter().cycle() {
+            if rest.is_empty() {
+                break;
+            }
+            let (chunk, tail) = rest.split_at(size.min(rest.len()));
+            rest = tail;
+            buf.extend_from_slice(chunk);
+            while let Some(message) = decoder.decode(&mut buf).expect("valid input") {
+                decoded.push(message);
+            }
+        }
+        prop_assert!(buf.is_empty());
+        prop_assert_eq!(decoded, messages);
+    }
+
+    #[test]
+    fn decoder_never_panics(
+        bytes in vec(any::<u8>(), 0..600),
+        max in 0u32..200,
+        piece_count in proptest::option::of(any::<u32>()),
+    ) {
+        let config = DecoderConfig { max_message_len: max, piece_count };
+        let mut decoder = MessageDecoder::new(config);
+        let mut rest: &[u8] = &bytes;
+        while let Ok(Some((_, used))) = decoder.decode_frame(rest) {
+            prop_assert!(used > 0 && used <= rest.len());
+            rest = &rest[used..];
+        }
+        let mut buf = BytesMut::from(&bytes[..]);
+        let mut before = buf.len();
+        while let Ok(Some(message)) = decoder.decode(&mut buf) {
+            prop_assert_eq!(before - buf.len(), message.encoded_len());
+            before = buf.len();
+        }
+    }
+
+    #[test]
+    fn decoded_messages_re_encode_to_the_same_bytes(bytes in vec(any::<u8>(), 0..200)) {
+        let decoder = MessageDecoder::default();
+        if let Ok(Some((message, used))) = decoder.decode_frame(&bytes) {
+            let mut out = BytesMut::new();
+            message.encode(&mut out);
+            prop_assert_eq!(&out[..], &bytes[..used]);
+        }
+    }
+
+    #[test]
+    fn handshake_round_trips(handshake in arb_handshake()) {
+        let bytes = handshake.to_bytes();
+        prop_assert_eq!(Handshake::decode(&bytes), Ok(Some(handshake)));
+        let prefix = Some((handshake.reserved, handshake.info_hash));
+        prop_assert_eq!(Handshake::decode_prefix(&bytes), Ok(prefix));
+    }
+
+    #[test]
+    fn handshake_decoders_never_panic(bytes in vec(any::<u8>(), 0..100)) {
+        let whole = Handshake::decode(&bytes);
+        let prefix = Handshake::decode_prefix(&bytes);
+        if let Ok(Some(handshake)) = whole {
+            prop_assert_eq!(&handshake.to_bytes()[..], &bytes[..Handshake::LEN]);
+        }
+        if bytes.len() >= Handshake::PREFIX_LEN {
+            prop_assert_eq!(prefix.is_ok(), whole.is_ok());
+        }
+    }
+
+    #[test]
+    fn handshake_prefix_errors_appear_as_soon_as_visible(
+        handshake in arb_handshake(),
+        at in 0usize..20,
+        flip in 1u8..=255,
+    ) {
+        let mut bytes = handshake.to_bytes();
+        bytes[at] ^= flip;
+        prop_assert!(Handshake::decode(&bytes[..=at]).is_err());
+        prop_assert!(Handshake::decode(&bytes[..at]).is_ok());
+    }
+}
