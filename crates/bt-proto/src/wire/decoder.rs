@@ -8,7 +8,7 @@
 
 use bytes::{Bytes, BytesMut};
 
-use super::message::{BlockRequest, LENGTH_PREFIX_LEN, Message, id};
+use super::message::{BlockRequest, LENGTH_PREFIX_LEN, PeerMessage, id};
 
 /// The default limit on a frame's length prefix: a 128 KiB block plus the `piece` header, as in
 /// most clients. Blocks are normally 16 KiB; BEP 3 allows peers to drop requests over that.
@@ -69,7 +69,7 @@ struct FrameHeader {
 
 /// Decodes peer wire frames from a receive buffer, one at a time.
 ///
-/// Every message id is accepted: ids this crate does not know become [`Message::Unknown`], and
+/// Every message id is accepted: ids this crate does not know become [`PeerMessage::Unknown`], and
 /// fast-extension or extended messages are decoded even if the handshake did not negotiate
 /// them, so the session decides. Indices and offsets are not checked against the torrent.
 #[derive(Debug, Clone, Default)]
@@ -101,7 +101,7 @@ impl MessageDecoder {
     /// exactly one frame; `piece`, `bitfield`, `extended` and unknown payloads point into
     /// `buf`'s memory without a copy. An error is fatal for the connection, and the buffer's
     /// contents are then unspecified.
-    pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Message>, WireError> {
+    pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<PeerMessage>, WireError> {
         let Some(header) = self.header(buf)? else {
             return Ok(None);
         };
@@ -117,7 +117,7 @@ impl MessageDecoder {
     ///
     /// Returns the message and the number of bytes it took, or `Ok(None)` if the whole frame
     /// is not there yet. Same checks as [`Self::decode`].
-    pub fn decode_frame(&self, buf: &[u8]) -> Result<Option<(Message, usize)>, WireError> {
+    pub fn decode_frame(&self, buf: &[u8]) -> Result<Option<(PeerMessage, usize)>, WireError> {
         let Some(header) = self.header(buf)? else {
             return Ok(None);
         };
@@ -205,16 +205,16 @@ fn length_fits(message_id: u8, len: u32) -> bool {
 }
 
 /// Builds the message from a whole frame whose header has been checked.
-fn parse(header: FrameHeader, frame: Bytes) -> Result<Message, WireError> {
+fn parse(header: FrameHeader, frame: Bytes) -> Result<PeerMessage, WireError> {
     let Some(message_id) = header.id else {
-        return Ok(Message::KeepAlive);
+        return Ok(PeerMessage::KeepAlive);
     };
     let payload = tail(&frame, LENGTH_PREFIX_LEN + 1);
     let bad_length = || WireError::BadLength {
         id: message_id,
         len: u32::try_from(frame.len().saturating_sub(LENGTH_PREFIX_LEN)).unwrap_or(u32::MAX),
     };
-    let fixed = |message: Message, size: usize| {
+    let fixed = |message: PeerMessage, size: usize| {
         (payload.len() == size)
             .then_some(message)
             .ok_or_else(bad_length)
@@ -222,33 +222,33 @@ fn parse(header: FrameHeader, frame: Bytes) -> Result<Message, WireError> {
     let index = || exact_u32(&payload).ok_or_else(bad_length);
     let block = || block_request(&payload).ok_or_else(bad_length);
     Ok(match message_id {
-        id::CHOKE => fixed(Message::Choke, 0)?,
-        id::UNCHOKE => fixed(Message::Unchoke, 0)?,
-        id::INTERESTED => fixed(Message::Interested, 0)?,
-        id::NOT_INTERESTED => fixed(Message::NotInterested, 0)?,
-        id::HAVE_ALL => fixed(Message::HaveAll, 0)?,
-        id::HAVE_NONE => fixed(Message::HaveNone, 0)?,
-        id::HAVE => Message::Have { piece: index()? },
-        id::SUGGEST => Message::Suggest { piece: index()? },
-        id::ALLOWED_FAST => Message::AllowedFast { piece: index()? },
-        id::REQUEST => Message::Request(block()?),
-        id::CANCEL => Message::Cancel(block()?),
-        id::REJECT => Message::Reject(block()?),
-        id::BITFIELD => Message::Bitfield(payload),
+        id::CHOKE => fixed(PeerMessage::Choke, 0)?,
+        id::UNCHOKE => fixed(PeerMessage::Unchoke, 0)?,
+        id::INTERESTED => fixed(PeerMessage::Interested, 0)?,
+        id::NOT_INTERESTED => fixed(PeerMessage::NotInterested, 0)?,
+        id::HAVE_ALL => fixed(PeerMessage::HaveAll, 0)?,
+        id::HAVE_NONE => fixed(PeerMessage::HaveNone, 0)?,
+        id::HAVE => PeerMessage::Have { piece: index()? },
+        id::SUGGEST => PeerMessage::Suggest { piece: index()? },
+        id::ALLOWED_FAST => PeerMessage::AllowedFast { piece: index()? },
+        id::REQUEST => PeerMessage::Request(block()?),
+        id::CANCEL => PeerMessage::Cancel(block()?),
+        id::REJECT => PeerMessage::Reject(block()?),
+        id::BITFIELD => PeerMessage::Bitfield(payload),
         id::PORT => match *payload.as_ref() {
-            [high, low] => Message::Port(u16::from_be_bytes([high, low])),
+            [high, low] => PeerMessage::Port(u16::from_be_bytes([high, low])),
             _ => return Err(bad_length()),
         },
-        id::PIECE => Message::Piece {
+        id::PIECE => PeerMessage::Piece {
             piece: u32_at(&payload, 0).ok_or_else(bad_length)?,
             offset: u32_at(&payload, 4).ok_or_else(bad_length)?,
             data: tail(&payload, 8),
         },
-        id::EXTENDED => Message::Extended {
+        id::EXTENDED => PeerMessage::Extended {
             id: *payload.first().ok_or_else(bad_length)?,
             payload: tail(&payload, 1),
         },
-        other => Message::Unknown { id: other, payload },
+        other => PeerMessage::Unknown { id: other, payload },
     })
 }
 
@@ -292,7 +292,7 @@ mod tests {
     fn decode_all(
         decoder: &mut MessageDecoder,
         bytes: &[u8],
-    ) -> Result<Option<Message>, WireError> {
+    ) -> Result<Option<PeerMessage>, WireError> {
         decoder.decode(&mut BytesMut::from(bytes))
     }
 
@@ -335,7 +335,7 @@ mod tests {
         assert_eq!(buf.len(), 11);
         assert!(buf.capacity() >= 16);
         buf.extend_from_slice(&[0x40, 0, b'a', b'b', b'c', 0, 0]);
-        let expected = Message::Piece {
+        let expected = PeerMessage::Piece {
             piece: 2,
             offset: 0x4000,
             data: Bytes::from_static(b"abc"),
@@ -348,9 +348,9 @@ mod tests {
     fn consumes_exactly_one_frame() {
         let mut decoder = MessageDecoder::default();
         let mut buf = BytesMut::from(&[0, 0, 0, 0, 0, 0, 0, 1, 1][..]);
-        assert_eq!(decoder.decode(&mut buf), Ok(Some(Message::KeepAlive)));
+        assert_eq!(decoder.decode(&mut buf), Ok(Some(PeerMessage::KeepAlive)));
         assert_eq!(&buf[..], &[0, 0, 0, 1, 1]);
-        assert_eq!(decoder.decode(&mut buf), Ok(Some(Message::Unchoke)));
+        assert_eq!(decoder.decode(&mut buf), Ok(Some(PeerMessage::Unchoke)));
         assert_eq!(decoder.decode(&mut buf), Ok(None));
     }
 
@@ -359,7 +359,7 @@ mod tests {
         let mut decoder = MessageDecoder::default();
         let mut buf = BytesMut::from(&[0, 0, 0, 12, 7, 0, 0, 0, 2, 0, 0, 0x40, 0, 1, 2, 3][..]);
         let start = buf.as_ptr() as usize;
-        let Ok(Some(Message::Piece { data, .. })) = decoder.decode(&mut buf) else {
+        let Ok(Some(PeerMessage::Piece { data, .. })) = decoder.decode(&mut buf) else {
             panic!("expected a piece");
         };
         assert_eq!(data.as_ptr() as usize, start + 13);
@@ -405,11 +405,11 @@ mod tests {
         let mut decoder = MessageDecoder::default();
         assert_eq!(
             decode_all(&mut decoder, &[0, 0, 0, 1, 5]),
-            Ok(Some(Message::Bitfield(Bytes::new())))
+            Ok(Some(PeerMessage::Bitfield(Bytes::new())))
         );
         assert_eq!(
             decode_all(&mut decoder, &[0, 0, 0, 1, 21]),
-            Ok(Some(Message::Unknown {
+            Ok(Some(PeerMessage::Unknown {
                 id: 21,
                 payload: Bytes::new()
             }))
@@ -428,7 +428,7 @@ mod tests {
         let mut frame = allowed.to_be_bytes().to_vec();
         frame.push(id::BITFIELD);
         frame.resize(4 + allowed as usize, 0xff);
-        let Ok(Some(Message::Bitfield(bits))) = decode_all(&mut decoder, &frame) else {
+        let Ok(Some(PeerMessage::Bitfield(bits))) = decode_all(&mut decoder, &frame) else {
             panic!("expected a bitfield");
         };
         assert_eq!(bits.len(), 250_000);

@@ -69,7 +69,7 @@ pub struct BlockRequest {
 /// or not the handshake negotiated them: the session decides what to do with a message the peer
 /// should not have sent.
 #[derive(Clone, PartialEq, Eq)]
-pub enum Message {
+pub enum PeerMessage {
     /// A zero-length frame that keeps an idle connection open.
     KeepAlive,
     /// The sender will not answer our requests.
@@ -139,7 +139,7 @@ pub enum Message {
     },
 }
 
-impl Message {
+impl PeerMessage {
     /// The id byte, or `None` for a keep-alive (which has none).
     pub fn id(&self) -> Option<u8> {
         Some(match self {
@@ -272,7 +272,7 @@ fn frame_length(payload_len: usize) -> u32 {
         })
 }
 
-impl fmt::Debug for Message {
+impl fmt::Debug for PeerMessage {
     /// Shows payload lengths rather than payload bytes, so a 16 KiB block stays one log line.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -324,27 +324,27 @@ mod tests {
     }
 
     /// Every message next to its bytes, written out by hand from the BEP layouts.
-    fn vectors() -> Vec<(Message, Vec<u8>)> {
+    fn vectors() -> Vec<(PeerMessage, Vec<u8>)> {
         vec![
-            (Message::KeepAlive, vec![0, 0, 0, 0]),
-            (Message::Choke, vec![0, 0, 0, 1, 0]),
-            (Message::Unchoke, vec![0, 0, 0, 1, 1]),
-            (Message::Interested, vec![0, 0, 0, 1, 2]),
-            (Message::NotInterested, vec![0, 0, 0, 1, 3]),
+            (PeerMessage::KeepAlive, vec![0, 0, 0, 0]),
+            (PeerMessage::Choke, vec![0, 0, 0, 1, 0]),
+            (PeerMessage::Unchoke, vec![0, 0, 0, 1, 1]),
+            (PeerMessage::Interested, vec![0, 0, 0, 1, 2]),
+            (PeerMessage::NotInterested, vec![0, 0, 0, 1, 3]),
             (
-                Message::Have { piece: 0x0102_0304 },
+                PeerMessage::Have { piece: 0x0102_0304 },
                 vec![0, 0, 0, 5, 4, 1, 2, 3, 4],
             ),
             (
-                Message::Bitfield(Bytes::from_static(&[0xff, 0x80])),
+                PeerMessage::Bitfield(Bytes::from_static(&[0xff, 0x80])),
                 vec![0, 0, 0, 3, 5, 0xff, 0x80],
             ),
             (
-                Message::Request(block(1, 0x4000, 0x4000)),
+                PeerMessage::Request(block(1, 0x4000, 0x4000)),
                 vec![0, 0, 0, 13, 6, 0, 0, 0, 1, 0, 0, 0x40, 0, 0, 0, 0x40, 0],
             ),
             (
-                Message::Piece {
+                PeerMessage::Piece {
                     piece: 2,
                     offset: 0x4000,
                     data: Bytes::from_static(b"abc"),
@@ -352,35 +352,35 @@ mod tests {
                 vec![0, 0, 0, 12, 7, 0, 0, 0, 2, 0, 0, 0x40, 0, b'a', b'b', b'c'],
             ),
             (
-                Message::Cancel(block(0x0a0b_0c0d, 1, 2)),
+                PeerMessage::Cancel(block(0x0a0b_0c0d, 1, 2)),
                 vec![
                     0, 0, 0, 13, 8, 0x0a, 0x0b, 0x0c, 0x0d, 0, 0, 0, 1, 0, 0, 0, 2,
                 ],
             ),
-            (Message::Port(6881), vec![0, 0, 0, 3, 9, 0x1a, 0xe1]),
+            (PeerMessage::Port(6881), vec![0, 0, 0, 3, 9, 0x1a, 0xe1]),
             (
-                Message::Suggest { piece: 5 },
+                PeerMessage::Suggest { piece: 5 },
                 vec![0, 0, 0, 5, 0x0d, 0, 0, 0, 5],
             ),
-            (Message::HaveAll, vec![0, 0, 0, 1, 0x0e]),
-            (Message::HaveNone, vec![0, 0, 0, 1, 0x0f]),
+            (PeerMessage::HaveAll, vec![0, 0, 0, 1, 0x0e]),
+            (PeerMessage::HaveNone, vec![0, 0, 0, 1, 0x0f]),
             (
-                Message::Reject(block(1, 0, 0x4000)),
+                PeerMessage::Reject(block(1, 0, 0x4000)),
                 vec![0, 0, 0, 13, 0x10, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0x40, 0],
             ),
             (
-                Message::AllowedFast { piece: 9 },
+                PeerMessage::AllowedFast { piece: 9 },
                 vec![0, 0, 0, 5, 0x11, 0, 0, 0, 9],
             ),
             (
-                Message::Extended {
+                PeerMessage::Extended {
                     id: 0,
                     payload: Bytes::from_static(b"de"),
                 },
                 vec![0, 0, 0, 4, 20, 0, b'd', b'e'],
             ),
             (
-                Message::Unknown {
+                PeerMessage::Unknown {
                     id: 0xff,
                     payload: Bytes::from_static(&[1, 2]),
                 },
@@ -432,7 +432,7 @@ mod tests {
         assert_eq!(header.len(), PIECE_HEADER_LEN);
         header.extend_from_slice(&data);
         let mut whole = BytesMut::new();
-        Message::Piece {
+        PeerMessage::Piece {
             piece: 3,
             offset: 16384,
             data,
@@ -444,13 +444,13 @@ mod tests {
     #[test]
     fn encode_appends_after_existing_bytes() {
         let mut out = BytesMut::from(&b"xy"[..]);
-        Message::Unchoke.encode(&mut out);
+        PeerMessage::Unchoke.encode(&mut out);
         assert_eq!(&out[..], b"xy\0\0\0\x01\x01");
     }
 
     #[test]
     fn debug_shows_lengths_not_payloads() {
-        let piece = Message::Piece {
+        let piece = PeerMessage::Piece {
             piece: 1,
             offset: 2,
             data: Bytes::from(vec![0; 16384]),

@@ -8,7 +8,7 @@
 //! # Layout
 //! - [`handshake`]: [`Handshake`] (68 bytes), its [`Reserved`] extension bits, and a 48-byte
 //!   prefix decoder that lets a listener route by info-hash before the peer id arrives.
-//! - [`message`]: [`Message`], [`BlockRequest`], the [`id`] bytes, encoding, and
+//! - [`message`]: [`PeerMessage`], [`BlockRequest`], the [`id`] bytes, encoding, and
 //!   [`encode_piece_header`] for writing a block without copying it into the frame.
 //! - [`decoder`]: [`MessageDecoder`], which checks every length prefix against
 //!   [`DecoderConfig`] before allocating and splits payloads off the receive buffer without a
@@ -16,13 +16,13 @@
 //!
 //! # Use
 //! ```
-//! use bt_proto::wire::{Message, MessageDecoder};
+//! use bt_proto::wire::{PeerMessage, MessageDecoder};
 //! use bytes::BytesMut;
 //!
 //! let mut buf = BytesMut::new();
-//! Message::Have { piece: 7 }.encode(&mut buf);
+//! PeerMessage::Have { piece: 7 }.encode(&mut buf);
 //! let mut decoder = MessageDecoder::default();
-//! assert_eq!(decoder.decode(&mut buf), Ok(Some(Message::Have { piece: 7 })));
+//! assert_eq!(decoder.decode(&mut buf), Ok(Some(PeerMessage::Have { piece: 7 })));
 //! assert_eq!(decoder.decode(&mut buf), Ok(None));
 //! ```
 
@@ -36,5 +36,5 @@ mod tests;
 pub use decoder::{DEFAULT_MAX_MESSAGE_LEN, DecoderConfig, MessageDecoder, WireError};
 pub use handshake::{Handshake, HandshakeError, PROTOCOL, Reserved};
 pub use message::{
-    BlockRequest, LENGTH_PREFIX_LEN, Message, PIECE_HEADER_LEN, encode_piece_header, id,
+    BlockRequest, LENGTH_PREFIX_LEN, PIECE_HEADER_LEN, PeerMessage, encode_piece_header, id,
 };

@@ -25,33 +25,34 @@ fn arb_unknown_id() -> impl Strategy<Value = u8> {
     prop_oneof![10u8..=12, 18u8..=19, 21u8..=255]
 }
 
-fn arb_message() -> impl Strategy<Value = Message> {
+fn arb_message() -> impl Strategy<Value = PeerMessage> {
     prop_oneof![
-        Just(Message::KeepAlive),
-        Just(Message::Choke),
-        Just(Message::Unchoke),
-        Just(Message::Interested),
-        Just(Message::NotInterested),
-        any::<u32>().prop_map(|piece| Message::Have { piece }),
-        arb_bytes(64).prop_map(Message::Bitfield),
-        arb_block().prop_map(Message::Request),
+        Just(PeerMessage::KeepAlive),
+        Just(PeerMessage::Choke),
+        Just(PeerMessage::Unchoke),
+        Just(PeerMessage::Interested),
+        Just(PeerMessage::NotInterested),
+        any::<u32>().prop_map(|piece| PeerMessage::Have { piece }),
+        arb_bytes(64).prop_map(PeerMessage::Bitfield),
+        arb_block().prop_map(PeerMessage::Request),
         (any::<u32>(), any::<u32>(), arb_bytes(300)).prop_map(|(piece, offset, data)| {
-            Message::Piece {
+            PeerMessage::Piece {
                 piece,
                 offset,
                 data,
             }
         }),
-        arb_block().prop_map(Message::Cancel),
-        any::<u16>().prop_map(Message::Port),
-        any::<u32>().prop_map(|piece| Message::Suggest { piece }),
-        Just(Message::HaveAll),
-        Just(Message::HaveNone),
-        arb_block().prop_map(Message::Reject),
-        any::<u32>().prop_map(|piece| Message::AllowedFast { piece }),
-        (any::<u8>(), arb_bytes(64)).prop_map(|(id, payload)| Message::Extended { id, payload }),
+        arb_block().prop_map(PeerMessage::Cancel),
+        any::<u16>().prop_map(PeerMessage::Port),
+        any::<u32>().prop_map(|piece| PeerMessage::Suggest { piece }),
+        Just(PeerMessage::HaveAll),
+        Just(PeerMessage::HaveNone),
+        arb_block().prop_map(PeerMessage::Reject),
+        any::<u32>().prop_map(|piece| PeerMessage::AllowedFast { piece }),
+        (any::<u8>(), arb_bytes(64))
+            .prop_map(|(id, payload)| PeerMessage::Extended { id, payload }),
         (arb_unknown_id(), arb_bytes(64))
-            .prop_map(|(id, payload)| Message::Unknown { id, payload }),
+            .prop_map(|(id, payload)| PeerMessage::Unknown { id, payload }),
     ]
 }
 
