@@ -3,3 +3,5 @@
 //! Modules:
 //! - `real_torrents`: files from mktorrent and libtorrent in `tests/data/`, with the info-hash
 //!   each tool reported.
+
+mod real_torrents;
