@@ -29,6 +29,7 @@ for seed, (rel, n) in enumerate(sorted(files.items())):
     open(path, "wb").write(out[:n])
 PY
 
+rm -f "$here/mktorrent-single.torrent" "$here/mktorrent-multi.torrent" # mktorrent won't overwrite
 # -d: no creation date, so reruns give identical files. -l 15: 32 KiB pieces (mktorrent's minimum).
 mktorrent -d -l 15 -a http://127.0.0.1:6969/announce -o "$here/mktorrent-single.torrent" \
     "$tmp/mk-single.bin" >/dev/null
