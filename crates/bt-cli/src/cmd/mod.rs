@@ -1,0 +1,3 @@
+//! The subcommands of `bt`, one module each; every module exposes an `Args` struct and `run`.
+
+pub mod info;

@@ -1,0 +1,37 @@
+//! Tests that run the real `bt` binary.
+//!
+//! Modules:
+//! - `info`: `bt info` on real torrents, magnet links, and broken input (exit codes, one-line errors).
+
+mod info;
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// Runs `bt` with the given arguments and returns its output.
+pub fn bt(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bt"))
+        .args(args)
+        .output()
+        .expect("the bt binary runs")
+}
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The info-hash libtorrent reported for a file in `crates/bt-proto/tests/data/HASHES.txt`.
+pub fn libtorrent_hash(file_name: &str) -> String {
+    let table = std::fs::read_to_string(repo_root().join("crates/bt-proto/tests/data/HASHES.txt"))
+        .expect("HASHES.txt is readable");
+    table
+        .lines()
+        .filter_map(|line| {
+            let mut fields = line.split_whitespace();
+            Some((fields.next()?, fields.next()?))
+        })
+        .find(|(name, _)| *name == file_name)
+        .map(|(_, hash)| hash.to_owned())
+        .unwrap_or_else(|| panic!("{file_name} is listed in HASHES.txt"))
+}
