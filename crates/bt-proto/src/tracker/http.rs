@@ -1,0 +1,242 @@
+//! HTTP trackers: announce and scrape URLs, and their bencoded responses (BEP 3, BEP 23, BEP 7,
+//! BEP 48), for the client and for a (mock) tracker.
+//!
+//! Binary parameters (`info_hash`, `peer_id`, `trackerid`) are percent-encoded byte for byte by
+//! this module, leaving only the RFC 3986 unreserved characters (`A-Z a-z 0-9 - . _ ~`) as they
+//! are. The query is built as a string here and handed to [`Url::set_query`](url::Url::set_query)
+//! already encoded, so `url` has nothing left to re-encode.
+//!
+//! Responses are untrusted: before `serde_bencode` sees a body, a small guard rejects one
+//! over [`MAX_RESPONSE_LEN`] bytes or nested deeper than [`MAX_DEPTH`] (serde_bencode recurses
+//! once per level and would overflow the stack on hostile input).
+//!
+//! # Layout
+//! - `request`: [`announce_url`] and the server side [`parse_announce_request`].
+//! - `response`: [`parse_announce_response`], [`encode_announce_response`], [`encode_failure`].
+//! - `scrape`: [`scrape_url`], [`parse_scrape_request`], [`parse_scrape_response`],
+//!   [`encode_scrape_response`].
+
+#[cfg(test)]
+mod proptests;
+mod request;
+mod response;
+mod scrape;
+#[cfg(test)]
+mod tests;
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
+
+pub use request::{announce_url, parse_announce_request};
+pub use response::{encode_announce_response, encode_failure, parse_announce_response};
+pub use scrape::{encode_scrape_response, parse_scrape_request, parse_scrape_response, scrape_url};
+
+/// The largest response body we parse; a real announce with 200 peers is a few KiB.
+pub const MAX_RESPONSE_LEN: usize = 2 * 1024 * 1024;
+
+/// The deepest list/dictionary nesting we let `serde_bencode` recurse into; real responses nest
+/// three levels (response, peer list, peer).
+pub const MAX_DEPTH: usize = 32;
+
+/// Everything but the RFC 3986 unreserved characters is percent-encoded (BEP 3).
+const BINARY_PARAM: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Why a tracker's response could not be used.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum TrackerResponseError {
+    /// The tracker refused the request and said why (`failure reason`).
+    #[error("tracker failure: {0}")]
+    Failure(String),
+    /// The body is larger than [`MAX_RESPONSE_LEN`].
+    #[error("response is {len} bytes, over the limit of {max}")]
+    TooLarge {
+        /// The body's length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Lists and dictionaries nest deeper than [`MAX_DEPTH`].
+    #[error("response nests deeper than {max} levels")]
+    TooDeep {
+        /// The limit.
+        max: usize,
+    },
+    /// The body is not bencode, or not the dictionary shape a tracker sends.
+    #[error("malformed response: {0}")]
+    Malformed(String),
+    /// A required key is absent.
+    #[error("response has no `{0}`")]
+    Missing(&'static str),
+    /// A number is negative or does not fit its type.
+    #[error("`{0}` is out of range")]
+    OutOfRange(&'static str),
+    /// A compact peer string's length is not a multiple of its entry size.
+    #[error("`{field}` is {len} bytes, not a multiple of {entry}")]
+    CompactLength {
+        /// `peers` or `peers6`.
+        field: &'static str,
+        /// The string's length.
+        len: usize,
+        /// 6 for IPv4, 18 for IPv6.
+        entry: usize,
+    },
+    /// A peer in a dictionary list lacks an `ip` or `port`, or has one of the wrong type.
+    #[error("peer entry {0} is malformed")]
+    BadPeer(usize),
+    /// A scrape `files` key is not a 20-byte info-hash.
+    #[error("scrape key of {0} bytes is not an info-hash")]
+    BadScrapeKey(usize),
+}
+
+/// Why an announce query (server side) could not be parsed.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum TrackerRequestError {
+    /// A required parameter is absent.
+    #[error("missing parameter `{0}`")]
+    Missing(&'static str),
+    /// A parameter appears twice.
+    #[error("duplicate parameter `{0}`")]
+    Duplicate(&'static str),
+    /// A parameter's value does not parse (wrong length, not a number, unknown event).
+    #[error("invalid parameter `{0}`")]
+    Invalid(&'static str),
+}
+
+/// Rejects a body before `serde_bencode` parses it: over [`MAX_RESPONSE_LEN`], nested deeper than
+/// [`MAX_DEPTH`], or so malformed that the depth cannot be told.
+///
+/// Walks the first bencode value only, skipping string contents by their length prefixes and
+/// integers up to their `e`, the same token boundaries serde_bencode uses. To be replaced by the
+/// shared `bencode` scanner.
+fn guard_bencode(body: &[u8]) -> Result<(), TrackerResponseError> {
+    let malformed = |what: &str| TrackerResponseError::Malformed(what.to_owned());
+    if body.len() > MAX_RESPONSE_LEN {
+        return Err(TrackerResponseError::TooLarge {
+            len: body.len(),
+            max: MAX_RESPONSE_LEN,
+        });
+    }
+    let (mut pos, mut depth) = (0usize, 0usize);
+    loop {
+        let byte = *body
+            .get(pos)
+            .ok_or_else(|| malformed("truncated bencode"))?;
+        match byte {
+            b'd' | b'l' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(TrackerResponseError::TooDeep { max: MAX_DEPTH });
+                }
+                pos += 1;
+            }
+            b'e' => {
+                depth = depth
+                    .checked_sub(1)
+                    .ok_or_else(|| malformed("unexpected `e`"))?;
+                pos += 1;
+            }
+            b'i' => {
+                let rest = body.get(pos..).unwrap_or_default();
+                let end = rest.iter().position(|&b| b == b'e');
+                pos += end.ok_or_else(|| malformed("unterminated integer"))? + 1;
+            }
+            b'0'..=b'9' => {
+                let rest = body.get(pos..).unwrap_or_default();
+                let colon = rest.iter().position(|&b| b == b':');
+                let colon = colon.ok_or_else(|| malformed("unterminated string length"))?;
+                let digits = std::str::from_utf8(rest.get(..colon).unwrap_or_default());
+                let len: usize = digits
+                    .ok()
+                    .and_then(|d| d.parse().ok())
+                    .unwrap_or(usize::MAX);
+                pos = pos
+                    .checked_add(colon + 1)
+                    .and_then(|p| p.checked_add(len))
+                    .filter(|&end| end <= body.len())
+                    .ok_or_else(|| malformed("string runs past the end"))?;
+            }
+            _ => return Err(malformed("unexpected byte")),
+        }
+        if depth == 0 {
+            return Ok(());
+        }
+    }
+}
+
+/// Parses a body into `T` after [`guard_bencode`] let it through.
+fn decode_guarded<'de, T: serde::Deserialize<'de>>(
+    body: &'de [u8],
+) -> Result<T, TrackerResponseError> {
+    guard_bencode(body)?;
+    serde_bencode::from_bytes(body).map_err(|e| TrackerResponseError::Malformed(e.to_string()))
+}
+
+/// The `failure reason` alone, for a body whose other keys do not fit the expected shape.
+#[derive(serde::Deserialize)]
+struct FailureOnly {
+    #[serde(rename = "failure reason", default, with = "serde_bytes")]
+    failure: Option<Vec<u8>>,
+}
+
+/// Parses a tracker body into `T`, turning a `failure reason` into
+/// [`TrackerResponseError::Failure`] even when the rest of the body is malformed.
+fn decode_body<'de, T, F>(body: &'de [u8], failure: F) -> Result<T, TrackerResponseError>
+where
+    T: serde::Deserialize<'de>,
+    F: Fn(&T) -> Option<&[u8]>,
+{
+    let reason = |bytes: &[u8]| TrackerResponseError::Failure(lossy(bytes));
+    match decode_guarded::<T>(body) {
+        Ok(raw) => match failure(&raw) {
+            Some(bytes) => Err(reason(bytes)),
+            None => Ok(raw),
+        },
+        Err(
+            err @ (TrackerResponseError::TooLarge { .. } | TrackerResponseError::TooDeep { .. }),
+        ) => Err(err),
+        Err(err) => match decode_guarded::<FailureOnly>(body) {
+            Ok(FailureOnly {
+                failure: Some(bytes),
+            }) => Err(reason(&bytes)),
+            _ => Err(err),
+        },
+    }
+}
+
+/// Text a tracker sent, which should be UTF-8 but is not always.
+fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Converts a bencode integer into `u32`, naming the field if it does not fit.
+fn to_u32(value: i64, field: &'static str) -> Result<u32, TrackerResponseError> {
+    u32::try_from(value).map_err(|_| TrackerResponseError::OutOfRange(field))
+}
+
+/// Splits a query string into raw `(key, value)` pairs, skipping empty segments; a segment with
+/// no `=` has an empty value.
+fn query_pairs(query: &str) -> impl Iterator<Item = (&str, &str)> {
+    let query = query.strip_prefix('?').unwrap_or(query);
+    query
+        .split('&')
+        .filter(|segment| !segment.is_empty())
+        .map(|segment| segment.split_once('=').unwrap_or((segment, "")))
+}
+
+/// Appends `params` (already encoded, `&`-separated) to the query of `base`, keeping whatever
+/// the base URL already carries (a passkey, say).
+fn append_query(base: &url::Url, params: &str) -> url::Url {
+    let mut url = base.clone();
+    let query = match base.query() {
+        Some(existing) if !existing.is_empty() => {
+            let sep = if existing.ends_with('&') { "" } else { "&" };
+            format!("{existing}{sep}{params}")
+        }
+        _ => params.to_owned(),
+    };
+    url.set_query(Some(&query));
+    url
+}
