@@ -24,6 +24,7 @@ mod scrape;
 #[cfg(test)]
 mod tests;
 
+use crate::bencode::{self, BencodeError};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
 
 pub use request::{announce_url, parse_announce_request};
@@ -35,7 +36,7 @@ pub const MAX_RESPONSE_LEN: usize = 2 * 1024 * 1024;
 
 /// The deepest list/dictionary nesting we let `serde_bencode` recurse into; real responses nest
 /// three levels (response, peer list, peer).
-pub const MAX_DEPTH: usize = 32;
+pub const MAX_DEPTH: usize = bencode::MAX_DEPTH;
 
 /// Everything but the RFC 3986 unreserved characters is percent-encoded (BEP 3).
 const BINARY_PARAM: &AsciiSet = &NON_ALPHANUMERIC
@@ -106,63 +107,20 @@ pub enum TrackerRequestError {
 }
 
 /// Rejects a body before `serde_bencode` parses it: over [`MAX_RESPONSE_LEN`], nested deeper than
-/// [`MAX_DEPTH`], or so malformed that the depth cannot be told.
-///
-/// Walks the first bencode value only, skipping string contents by their length prefixes and
-/// integers up to their `e`, the same token boundaries serde_bencode uses. To be replaced by the
-/// shared `bencode` scanner.
+/// [`MAX_DEPTH`], or not a well-formed bencode value, using the shared scanner in
+/// [`crate::bencode`] (iterative, allocation-free). Bytes after the first value are ignored, as
+/// some trackers append a newline.
 fn guard_bencode(body: &[u8]) -> Result<(), TrackerResponseError> {
-    let malformed = |what: &str| TrackerResponseError::Malformed(what.to_owned());
     if body.len() > MAX_RESPONSE_LEN {
         return Err(TrackerResponseError::TooLarge {
             len: body.len(),
             max: MAX_RESPONSE_LEN,
         });
     }
-    let (mut pos, mut depth) = (0usize, 0usize);
-    loop {
-        let byte = *body
-            .get(pos)
-            .ok_or_else(|| malformed("truncated bencode"))?;
-        match byte {
-            b'd' | b'l' => {
-                depth += 1;
-                if depth > MAX_DEPTH {
-                    return Err(TrackerResponseError::TooDeep { max: MAX_DEPTH });
-                }
-                pos += 1;
-            }
-            b'e' => {
-                depth = depth
-                    .checked_sub(1)
-                    .ok_or_else(|| malformed("unexpected `e`"))?;
-                pos += 1;
-            }
-            b'i' => {
-                let rest = body.get(pos..).unwrap_or_default();
-                let end = rest.iter().position(|&b| b == b'e');
-                pos += end.ok_or_else(|| malformed("unterminated integer"))? + 1;
-            }
-            b'0'..=b'9' => {
-                let rest = body.get(pos..).unwrap_or_default();
-                let colon = rest.iter().position(|&b| b == b':');
-                let colon = colon.ok_or_else(|| malformed("unterminated string length"))?;
-                let digits = std::str::from_utf8(rest.get(..colon).unwrap_or_default());
-                let len: usize = digits
-                    .ok()
-                    .and_then(|d| d.parse().ok())
-                    .unwrap_or(usize::MAX);
-                pos = pos
-                    .checked_add(colon + 1)
-                    .and_then(|p| p.checked_add(len))
-                    .filter(|&end| end <= body.len())
-                    .ok_or_else(|| malformed("string runs past the end"))?;
-            }
-            _ => return Err(malformed("unexpected byte")),
-        }
-        if depth == 0 {
-            return Ok(());
-        }
+    match bencode::value_end(body, 0) {
+        Ok(_) => Ok(()),
+        Err(BencodeError::TooDeep { .. }) => Err(TrackerResponseError::TooDeep { max: MAX_DEPTH }),
+        Err(other) => Err(TrackerResponseError::Malformed(other.to_string())),
     }
 }
 

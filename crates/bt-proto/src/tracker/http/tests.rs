@@ -273,12 +273,16 @@ fn deep_nesting_is_rejected_without_recursing() {
     // Just under the limit parses; `l` inside a string does not count.
     let ok = format!(
         "d8:intervali1e5:extra{}{}4:more40:{}e",
-        "l".repeat(30),
-        "e".repeat(30),
+        "l".repeat(MAX_DEPTH - 2),
+        "e".repeat(MAX_DEPTH - 2),
         "l".repeat(40)
     );
     assert_eq!(parse_announce_response(ok.as_bytes()).unwrap().interval, 1);
-    let over = format!("d8:intervali1e5:extra{}{}e", "l".repeat(32), "e".repeat(32));
+    let over = format!(
+        "d8:intervali1e5:extra{}{}e",
+        "l".repeat(MAX_DEPTH),
+        "e".repeat(MAX_DEPTH)
+    );
     assert_eq!(
         parse_announce_response(over.as_bytes()),
         Err(TrackerResponseError::TooDeep { max })
