@@ -1,18 +1,24 @@
 //! The bt BitTorrent engine: actix actors that download and seed torrents.
 //!
-//! This crate is being built (see the engine issue); today it holds only the protocol re-export
-//! so that embedders can already depend on one crate. The actors it will hold are described in
-//! `docs/ARCHITECTURE.md`.
+//! This crate is being built (see the engine issue). Its parts exist as actors and as pure,
+//! unit-tested structs that the actors drive; the session that wires them into a running client
+//! is the next step. `docs/ARCHITECTURE.md` describes what is built.
 //!
 //! # Layout
-//! - [`actors`]: the actix actors, one folder each ([`actors::disk`]: the `DiskWriter` pool).
+//! - [`actors`]: the actix actors, one folder each ([`actors::announcer`], [`actors::disk`]).
 //! - [`choker`]: choking strategies (tit-for-tat and baselines) as pure structs an actor drives.
+//! - [`peer`]: the sans-IO peer-wire state machine, codec, handshake and rate meters that each
+//!   connection's actor drives.
+//! - [`picker`]: piece picking (rarest-first, endgame, strikes) as a pure struct.
 //! - [`proto`]: the sans-IO protocol layer, re-exported from `bt-proto`.
 //! - [`storage`]: a torrent's files on disk: positional block I/O, piece hashing, the resume
 //!   check; synchronous, run by the disk actor's worker threads.
+//! - [`tracker`]: tracker transports (HTTP, UDP) and the tier and schedule logic the announcer
+//!   drives.
 
 pub mod actors;
 pub mod choker;
 pub mod storage;
+pub mod tracker;
 
 pub use bt_proto as proto;

@@ -1,7 +1,10 @@
-//! The engine's actors, one folder each (`mod.rs`: the actor; `msg.rs`: the messages it
-//! handles).
+//! The engine's actix actors, one folder per actor: `mod.rs` holds the actor and its lifecycle,
+//! `msg.rs` the messages it handles (and, for now, the events it emits).
 //!
+//! # Layout
+//! - [`announcer`]: one per torrent; announces to the torrent's trackers and reports peers.
 //! - [`disk`]: `DiskWriter`, block writes and reads, piece hashing and the resume check on a
 //!   fixed pool of worker threads.
 
+pub mod announcer;
 pub mod disk;
