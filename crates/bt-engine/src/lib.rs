@@ -6,8 +6,11 @@
 //!
 //! # Layout
 //! - [`choker`]: choking strategies (tit-for-tat and baselines) as pure structs an actor drives.
+//! - [`peer`]: one peer connection without I/O: wire codec, handshake, rate meters and the
+//!   protocol state machine (request pipeline, timeouts) the `PeerSession` actor will wrap.
 //! - [`proto`]: the sans-IO protocol layer, re-exported from `bt-proto`.
 
 pub mod choker;
+pub mod peer;
 
 pub use bt_proto as proto;
