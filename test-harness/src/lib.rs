@@ -2,9 +2,44 @@
 //!
 //! This crate is being built (see the test-harness issue): a mock HTTP and UDP tracker, seeders
 //! and leechers as in-process engine sessions, hostile peers, and `python3-libtorrent` reference
-//! peers. Today it only re-exports the engine it will drive.
+//! peers. Today it offers the mock tracker and the payload generator; the swarm parts come next.
+//!
+//! Everything here runs on loopback with ports chosen by the OS, content in temporary
+//! directories, and a time-out on every wait, so tests can run in parallel and clean up after
+//! themselves.
+//!
+//! ```
+//! use std::time::Duration;
+//! use bt_test_harness::{MockTracker, Payload, PayloadSpec, TrackerMode};
+//!
+//! # fn main() -> anyhow::Result<()> {
+//! let tracker = MockTracker::start()?;
+//! let spec = PayloadSpec::multi_file_tree("tree").with_trackers([tracker.http_announce_url()]);
+//! let payload = Payload::generate(&spec, 42)?;
+//! let _torrent_path = payload.write_torrent_file()?;
+//! // ... a client announces `payload.torrent` to the tracker ...
+//! let hash = payload.info_hash();
+//! let missing = tracker.wait_for_announce(|a| a.info_hash == hash, Duration::from_millis(10));
+//! assert!(missing.is_err(), "nobody announced");
+//! tracker.set_mode(TrackerMode::Down)?;
+//! tracker.set_mode(TrackerMode::Healthy)?; // back on the same port
+//! # Ok(())
+//! # }
+//! ```
 //!
 //! # Layout
+//! - [`tracker`]: [`MockTracker`], an HTTP (BEP 3, 23, 7, 48) and UDP (BEP 15) tracker on its
+//!   own thread, with a real swarm, a record of announces, and switchable faults.
+//! - [`payload`]: [`Payload`], seeded random files in a temporary directory and their torrent.
 //! - [`engine`]: the `bt-engine` crate, re-exported.
 
+#![warn(missing_docs)]
+
+pub mod payload;
+pub mod tracker;
+
 pub use bt_engine as engine;
+pub use payload::{Payload, PayloadFile, PayloadLayout, PayloadSpec};
+pub use tracker::{
+    MockTracker, MockTrackerConfig, RecordedAnnounce, SwarmPeer, TrackerMode, Transport,
+};

@@ -1,0 +1,16 @@
+//! Integration tests of bt-test-harness, in one test binary (`cargo test -p bt-test-harness`).
+
+// Shared clients: raw HTTP requests over a TcpStream, a blocking BEP 15 UDP client.
+mod util;
+
+// The HTTP tracker byte for byte: BEP 3 dictionary peers, BEP 23 compact, BEP 7 peers6, BEP 48
+// scrape, swarm bookkeeping, 404s.
+mod http_tracker;
+// The UDP tracker (BEP 15): connect, announce, scrape, error packets for bad connection ids.
+mod udp_tracker;
+// Modes (failure, silent, fixed peers, down and up on the same port), waits, runtimes, shutdown.
+mod modes;
+// Seeded payloads and their torrents.
+mod payload;
+// python3-libtorrent as a reference client announcing over HTTP and UDP.
+mod libtorrent;
