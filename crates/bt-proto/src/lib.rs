@@ -7,8 +7,9 @@
 //!
 //! # Layout
 //! - [`types`]: newtypes for what peers and trackers send us ([`InfoHash`], [`PeerId`]).
-//! - [`bencode`]: a depth-limited bencode scanner that validates input and finds the byte span
-//!   of a dictionary value (the info-hash is SHA-1 over the original bytes of `info`).
+//! - [`bencode`]: a depth- and token-limited bencode scanner that validates input and finds the
+//!   byte span of a dictionary value (the info-hash is SHA-1 over the original bytes of `info`),
+//!   and a zero-copy reader of validated documents.
 //! - [`metainfo`]: `.torrent` files (BEP 3, BEP 12 announce-list, BEP 27 private), validation of
 //!   every field and path component, and the info-hash.
 //! - [`create`]: building a metainfo from a file or directory, hashing its pieces.

@@ -8,7 +8,8 @@ use crate::bencode::BencodeError;
 /// Why a `.torrent` file (or a bare info dictionary) was rejected.
 #[derive(Debug, Error)]
 pub enum MetainfoError {
-    /// The input is larger than [`super::MAX_METAINFO_LEN`]; checked before parsing.
+    /// The input is larger than [`super::MAX_METAINFO_LEN`] (a `.torrent`) or
+    /// [`super::MAX_INFO_LEN`] (an info dictionary); checked before parsing.
     #[error("metainfo is {len} bytes, more than the limit of {max}")]
     TooLarge {
         /// Size of the input.
@@ -16,17 +17,16 @@ pub enum MetainfoError {
         /// The limit.
         max: usize,
     },
-    /// The input is not well-formed bencode (or not a dictionary).
+    /// The input is not well-formed bencode (or not a dictionary), or holds more values than
+    /// [`crate::bencode::MAX_TOKENS`].
     #[error("malformed bencode")]
     Bencode(#[from] BencodeError),
-    /// serde_bencode rejected the validated input, for example a key given twice.
-    #[error("cannot decode {what}")]
-    Decode {
-        /// Which dictionary was being decoded.
-        what: &'static str,
-        /// The decoder's complaint.
-        #[source]
-        source: serde_bencode::Error,
+    /// A key the parser reads appears twice in one dictionary, so two clients could read the
+    /// torrent differently.
+    #[error("key `{key}` appears twice")]
+    DuplicateKey {
+        /// The key (lossily converted to text).
+        key: String,
     },
     /// A required key is absent.
     #[error("missing key `{key}`")]
@@ -111,4 +111,20 @@ pub enum MetainfoError {
     /// A multi-file torrent whose `files` list is empty.
     #[error("`files` is an empty list")]
     EmptyFileList,
+    /// Two files with the same path, compared ignoring ASCII case (they would be one file on a
+    /// case-insensitive file system).
+    #[error("two files have the path {path:?}")]
+    DuplicatePath {
+        /// The second path, components joined with `/`.
+        path: String,
+    },
+    /// A file whose path is also a directory of another file's path (`a` and `a/b`), compared
+    /// ignoring ASCII case.
+    #[error("file {file:?} is also a directory of {other:?}")]
+    PathCollision {
+        /// The file, components joined with `/`.
+        file: String,
+        /// The file below it, components joined with `/`.
+        other: String,
+    },
 }

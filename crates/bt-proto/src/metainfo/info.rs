@@ -1,19 +1,20 @@
 //! The `info` dictionary (BEP 3): name, piece length, piece hashes, and the file list.
 //!
-//! Decoding goes: the bencode scanner validates the bytes, serde_bencode decodes them into a
-//! private raw struct whose fields are loose [`Value`]s (so a mistyped key becomes an error that
-//! names the key, and a key given twice is caught by serde), and then each field is checked and
-//! converted here.
+//! Decoding goes: the bencode scanner validates the bytes (depth, lengths, at most
+//! [`crate::bencode::MAX_TOKENS`] values), the known keys are read as borrowed
+//! [`Node`]s (a mistyped key becomes an error that names it, a known key given twice is an
+//! error, unknown keys are skipped unread), and then each field is checked and converted here.
+//! Nothing is copied out of the input but the typed result, and the file list is checked entry
+//! by entry, so a list of junk fails at its first entry instead of being built first.
 
 use std::path::PathBuf;
 
-use serde::{Deserialize, Serialize};
-use serde_bencode::value::Value;
+use serde::Serialize;
 
-use super::path::path_component_problem;
-use super::raw::{bytes_field, int_field, list_field, text_field};
-use super::{MAX_METAINFO_LEN, MAX_PIECE_LENGTH, MetainfoError};
-use crate::bencode;
+use super::path::{PathKey, check_collisions, path_component_problem};
+use super::raw::{bytes_field, int_field, list_field, read_dict, text_field, wrong_type};
+use super::{MAX_INFO_LEN, MAX_PIECE_LENGTH, MetainfoError};
+use crate::bencode::{self, Items, Node};
 
 /// The `info` dictionary of a torrent: what the info-hash identifies.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,20 +45,21 @@ pub struct FileEntry {
     pub length: u64,
 }
 
-/// The `info` dictionary as serde_bencode sees it; every field is loose so that we can say
-/// which key is wrong. Unknown keys (`md5sum`, `source`, BEP 52's `meta version`) are ignored.
-#[derive(Deserialize)]
-struct RawInfo {
-    name: Option<Value>,
-    #[serde(rename = "name.utf-8")]
-    name_utf8: Option<Value>,
-    #[serde(rename = "piece length")]
-    piece_length: Option<Value>,
-    pieces: Option<Value>,
-    private: Option<Value>,
-    length: Option<Value>,
-    files: Option<Value>,
-}
+/// The keys of `info` this parser reads, in the order [`Info::from_node`] takes them. Unknown
+/// keys (`md5sum`, `source`, BEP 52's `meta version`) are ignored.
+const INFO_KEYS: [&str; 7] = [
+    "name",
+    "name.utf-8",
+    "piece length",
+    "pieces",
+    "private",
+    "length",
+    "files",
+];
+
+/// The keys of a `files` entry this parser reads. BEP 47 `sha1` and `symlink path` are
+/// ignored; `attr` only tells padding files apart.
+const FILE_KEYS: [&str; 4] = ["length", "path", "path.utf-8", "attr"];
 
 /// The canonical encoding of an [`Info`] (serde_bencode sorts the keys).
 #[derive(Serialize)]
@@ -83,37 +85,38 @@ struct FileOut<'a> {
 }
 
 impl Info {
-    /// Parses and validates a bare bencoded info dictionary (as received over BEP 9).
+    /// Parses and validates a bare bencoded info dictionary (as received over BEP 9, or the
+    /// `info` value of a `.torrent`). Bytes after the dictionary are ignored; the caller hashes
+    /// the span it holds.
     pub fn from_bytes(info_bytes: &[u8]) -> Result<Self, MetainfoError> {
-        if info_bytes.len() > MAX_METAINFO_LEN {
+        if info_bytes.len() > MAX_INFO_LEN {
             return Err(MetainfoError::TooLarge {
                 len: info_bytes.len(),
-                max: MAX_METAINFO_LEN,
+                max: MAX_INFO_LEN,
             });
         }
-        bencode::validate(info_bytes)?;
-        if info_bytes.first() != Some(&b'd') {
-            return Err(MetainfoError::WrongType {
-                key: "info".into(),
-                expected: "a dictionary",
-            });
-        }
-        let raw: RawInfo =
-            serde_bencode::from_bytes(info_bytes).map_err(|source| MetainfoError::Decode {
-                what: "info",
-                source,
-            })?;
-        Self::from_raw(raw)
+        let end = bencode::value_end(info_bytes, 0)?;
+        let info_bytes = info_bytes.get(..end).unwrap_or_default();
+        Self::from_node(Node::parse(info_bytes)?)
     }
 
-    /// Checks every field of the raw dictionary and builds the `Info`.
-    fn from_raw(raw: RawInfo) -> Result<Self, MetainfoError> {
-        let name = utf8_name(raw.name_utf8, raw.name, "name")?;
+    /// Checks every field of the dictionary and builds the `Info`.
+    fn from_node(node: Node<'_>) -> Result<Self, MetainfoError> {
+        let [
+            name,
+            name_utf8,
+            piece_length_value,
+            pieces,
+            private,
+            length,
+            files,
+        ] = read_dict(node, "info", INFO_KEYS)?;
+        let name = utf8_name(name_utf8, name, "name")?;
         check_component(&name, "name")?;
-        let piece_length = piece_length(raw.piece_length)?;
-        let pieces = piece_hashes(raw.pieces)?;
-        let private = matches!(raw.private, Some(Value::Int(1)));
-        let (multi_file, files) = match (raw.length, raw.files) {
+        let piece_length = piece_length(piece_length_value)?;
+        let pieces = piece_hashes(pieces)?;
+        let private = matches!(private, Some(Node::Int(1)));
+        let (multi_file, files) = match (length, files) {
             (Some(_), Some(_)) => return Err(MetainfoError::BothLengthAndFiles),
             (None, None) => return Err(MetainfoError::NeitherLengthNorFiles),
             (Some(length), None) => {
@@ -218,8 +221,8 @@ fn check_component(component: &str, key: &str) -> Result<(), MetainfoError> {
 
 /// A text value, preferring the `.utf-8` variant of the key when it is present and valid.
 fn utf8_name(
-    utf8: Option<Value>,
-    plain: Option<Value>,
+    utf8: Option<Node<'_>>,
+    plain: Option<Node<'_>>,
     key: &str,
 ) -> Result<String, MetainfoError> {
     if let Some(text) = utf8.and_then(text_field) {
@@ -228,13 +231,13 @@ fn utf8_name(
     let bytes = bytes_field(plain, key)?.ok_or_else(|| MetainfoError::MissingKey {
         key: key.to_owned(),
     })?;
-    String::from_utf8(bytes).map_err(|_| MetainfoError::NotUtf8 {
+    String::from_utf8(bytes.to_vec()).map_err(|_| MetainfoError::NotUtf8 {
         key: key.to_owned(),
     })
 }
 
 /// `piece length`: an integer in `1..=MAX_PIECE_LENGTH`.
-fn piece_length(value: Option<Value>) -> Result<u32, MetainfoError> {
+fn piece_length(value: Option<Node<'_>>) -> Result<u32, MetainfoError> {
     let key = "piece length";
     let value = int_field(value, key)?.ok_or_else(|| MetainfoError::MissingKey {
         key: key.to_owned(),
@@ -249,7 +252,7 @@ fn piece_length(value: Option<Value>) -> Result<u32, MetainfoError> {
 }
 
 /// `pieces`: raw bytes (not text), a whole number of 20-byte hashes.
-fn piece_hashes(value: Option<Value>) -> Result<Vec<[u8; 20]>, MetainfoError> {
+fn piece_hashes(value: Option<Node<'_>>) -> Result<Vec<[u8; 20]>, MetainfoError> {
     let bytes = bytes_field(value, "pieces")?.ok_or_else(|| MetainfoError::MissingKey {
         key: "pieces".to_owned(),
     })?;
@@ -267,7 +270,7 @@ fn piece_hashes(value: Option<Value>) -> Result<Vec<[u8; 20]>, MetainfoError> {
 }
 
 /// A file length: a non-negative integer.
-fn file_length(value: Value, key: &str) -> Result<u64, MetainfoError> {
+fn file_length(value: Node<'_>, key: &str) -> Result<u64, MetainfoError> {
     let length = int_field(Some(value), key)?.ok_or_else(|| MetainfoError::MissingKey {
         key: key.to_owned(),
     })?;
@@ -277,82 +280,86 @@ fn file_length(value: Value, key: &str) -> Result<u64, MetainfoError> {
     })
 }
 
-/// `files`: a non-empty list of `{length, path}` dictionaries.
-fn file_list(value: Value) -> Result<Vec<FileEntry>, MetainfoError> {
-    let entries = list_field(Some(value), "files")?.unwrap_or_default();
-    if entries.is_empty() {
+/// `files`: a non-empty list of `{length, path}` dictionaries, no two of which collide on disk.
+/// Each entry is checked as it is read, so the list is never held in any other form.
+fn file_list(value: Node<'_>) -> Result<Vec<FileEntry>, MetainfoError> {
+    let Node::List(entries) = value else {
+        return Err(wrong_type("files", "a list"));
+    };
+    let mut files = Vec::new();
+    let mut padding = Vec::new();
+    for (index, entry) in entries.values().enumerate() {
+        let (file, is_padding) = file_entry(index, entry?)?;
+        files.push(file);
+        padding.push(is_padding);
+    }
+    if files.is_empty() {
         return Err(MetainfoError::EmptyFileList);
     }
-    entries
-        .into_iter()
-        .enumerate()
-        .map(|(index, entry)| file_entry(index, entry))
-        .collect()
+    let keys: Vec<PathKey<'_>> = files
+        .iter()
+        .zip(padding)
+        .map(|(file, padding)| PathKey {
+            path: &file.path,
+            padding,
+        })
+        .collect();
+    check_collisions(&keys)?;
+    Ok(files)
 }
 
-/// One entry of `files`. BEP 47 keys (`attr`, `sha1`, `symlink path`) are ignored, so padding
-/// files are ordinary files here.
-fn file_entry(index: usize, entry: Value) -> Result<FileEntry, MetainfoError> {
+/// One entry of `files`, and whether it is a BEP 47 padding file (`attr` holds `p`). Padding
+/// files are otherwise ordinary files here.
+fn file_entry(index: usize, entry: Node<'_>) -> Result<(FileEntry, bool), MetainfoError> {
     let key = format!("files[{index}]");
-    let Value::Dict(mut dict) = entry else {
-        return Err(MetainfoError::WrongType {
-            key,
-            expected: "a dictionary",
-        });
-    };
+    let [length, path, path_utf8, attr] = read_dict(entry, &key, FILE_KEYS)?;
     let length_key = format!("{key}.length");
-    let length = dict
-        .remove(b"length".as_slice())
-        .ok_or_else(|| MetainfoError::MissingKey {
-            key: length_key.clone(),
-        })?;
+    let length = length.ok_or_else(|| MetainfoError::MissingKey {
+        key: length_key.clone(),
+    })?;
     let length = file_length(length, &length_key)?;
-    let path = file_path(
-        dict.remove(b"path.utf-8".as_slice()),
-        dict.remove(b"path".as_slice()),
-        &format!("{key}.path"),
-    )?;
-    Ok(FileEntry { path, length })
+    let path = file_path(path_utf8, path, &format!("{key}.path"))?;
+    let padding = matches!(attr, Some(Node::Bytes(attr)) if attr.contains(&b'p'));
+    Ok((FileEntry { path, length }, padding))
 }
 
 /// A file's path: a non-empty list of safe UTF-8 components, taken from `path.utf-8` when that
 /// is present and wholly valid, else from `path` (never converted lossily).
 fn file_path(
-    utf8: Option<Value>,
-    plain: Option<Value>,
+    utf8: Option<Node<'_>>,
+    plain: Option<Node<'_>>,
     key: &str,
 ) -> Result<Vec<String>, MetainfoError> {
-    let from_utf8 = utf8
-        .and_then(|v| list_field(Some(v), key).ok().flatten())
-        .and_then(|list| list.into_iter().map(text_field).collect::<Option<Vec<_>>>());
-    let components = match from_utf8 {
-        Some(components) => components,
-        None => {
-            let list = list_field(plain, key)?.ok_or_else(|| MetainfoError::MissingKey {
-                key: key.to_owned(),
-            })?;
-            list.into_iter()
-                .map(|v| match v {
-                    Value::Bytes(bytes) => {
-                        String::from_utf8(bytes).map_err(|_| MetainfoError::NotUtf8 {
-                            key: key.to_owned(),
-                        })
-                    }
-                    _ => Err(MetainfoError::WrongType {
-                        key: key.to_owned(),
-                        expected: "a list of strings",
-                    }),
-                })
-                .collect::<Result<Vec<_>, _>>()?
-        }
+    let from_utf8 = match utf8 {
+        Some(Node::List(items)) => path_components(items, key).ok(),
+        _ => None,
     };
+    if let Some(components) = from_utf8 {
+        return Ok(components);
+    }
+    let list = list_field(plain, key)?.ok_or_else(|| MetainfoError::MissingKey {
+        key: key.to_owned(),
+    })?;
+    path_components(list, key)
+}
+
+/// The components of a path list, each checked as it is read.
+fn path_components(list: Items<'_>, key: &str) -> Result<Vec<String>, MetainfoError> {
+    let mut components = Vec::new();
+    for value in list.values() {
+        let Node::Bytes(bytes) = value? else {
+            return Err(wrong_type(key, "a list of strings"));
+        };
+        let text = std::str::from_utf8(bytes).map_err(|_| MetainfoError::NotUtf8 {
+            key: key.to_owned(),
+        })?;
+        check_component(text, key)?;
+        components.push(text.to_owned());
+    }
     if components.is_empty() {
         return Err(MetainfoError::EmptyPath {
             key: key.to_owned(),
         });
-    }
-    for component in &components {
-        check_component(component, key)?;
     }
     Ok(components)
 }

@@ -1,15 +1,21 @@
 //! `.torrent` files: BEP 3 metainfo, BEP 12 announce-list tiers, BEP 27 private flag.
 //!
-//! [`Metainfo::from_bytes`] checks the size, runs the [`crate::bencode`] scanner over the whole
-//! input (depth and length limits), takes the original bytes of the `info` value from the
-//! scanner's span, hashes them for the info-hash, and only then lets serde_bencode decode the
-//! typed fields. The info-hash is never computed from a re-encoding.
+//! [`Metainfo::from_bytes`] checks the size, runs the [`crate::bencode`] scanner over the
+//! first value of the input (depth, length and [`crate::bencode::MAX_TOKENS`] limits; bytes
+//! after it, such as the trailing newline some tools write, are ignored), takes the original
+//! bytes of the `info` value from the scanner's span, hashes them for the info-hash, and reads
+//! the fields from the validated bytes without copying them ([`crate::bencode::Node`]). The
+//! info-hash is never computed from a re-encoding.
 //!
 //! Validation follows the rule "a torrent is hostile until checked": each path component and
-//! the name are safe on disk, lengths add up without overflow, the piece count matches the total
-//! length. Unknown keys are ignored; BEP 47 padding files are accepted as ordinary files. Keys of
-//! the top-level and `info` dictionaries must be UTF-8 (serde matches them against field names)
-//! and must not repeat.
+//! the name are safe on disk, no two files collide, lengths add up without overflow, the piece
+//! count matches the total length. Unknown keys are ignored, whatever their bytes; a key we read
+//! must not repeat. BEP 47 padding files are accepted as ordinary files.
+//!
+//! Only what the info-hash covers is essential. The optional top-level fields (`announce`,
+//! `announce-list`, `comment`, `created by`, `creation date`) are read leniently, as libtorrent
+//! does: a value of the wrong type or a tracker URL that is not UTF-8 is skipped, and the
+//! torrent is kept.
 //!
 //! # Layout
 //! - `info`: [`Info`] and [`FileEntry`], the checked `info` dictionary.
@@ -22,8 +28,6 @@ mod info;
 mod path;
 mod raw;
 
-use serde::Deserialize;
-use serde_bencode::value::Value;
 use sha1::{Digest, Sha1};
 
 pub use error::MetainfoError;
@@ -31,12 +35,28 @@ pub use info::{FileEntry, Info};
 pub use path::path_component_problem;
 
 use crate::InfoHash;
-use crate::bencode::{self, write_bytes, write_int};
-use raw::{int_field, list_field, utf8_field, wrong_type};
+use crate::bencode::{self, Node, write_bytes, write_int};
+use raw::read_dict;
 
-/// The largest `.torrent` (or info dictionary) we parse, checked before parsing. A torrent of
-/// 64 MiB holds over three million piece hashes.
+/// The largest `.torrent` we parse, checked before parsing: room for an info dictionary of
+/// [`MAX_INFO_LEN`] plus whatever else a torrent carries (tracker lists, BEP 52 piece layers).
 pub const MAX_METAINFO_LEN: usize = 64 << 20;
+
+/// The largest info dictionary we parse, from a `.torrent` or from peers over BEP 9: 30 MiB,
+/// libtorrent's default `max_metadata_size`, so metadata a libtorrent peer accepts we accept
+/// too. 30 MiB holds about 1.5 million piece hashes: 24 TiB in 16 MiB pieces, 1.5 TiB in the
+/// 1 MiB pieces a torrent that size would more likely use.
+pub const MAX_INFO_LEN: usize = 30 << 20;
+
+/// The top-level keys this parser reads, in the order [`Metainfo::from_bytes`] takes them.
+const TOP_KEYS: [&str; 6] = [
+    "announce",
+    "announce-list",
+    "comment",
+    "created by",
+    "creation date",
+    "info",
+];
 
 /// The largest `piece length` we accept: 256 MiB. Real torrents use 16 KiB to 16 MiB; a larger
 /// piece would have to be held in memory whole to verify it.
@@ -64,22 +84,9 @@ pub struct Metainfo {
     pub creation_date: Option<i64>,
 }
 
-/// The top-level dictionary as serde_bencode sees it. `info` is taken from the scanner's span
-/// instead, so it is not a field here.
-#[derive(Deserialize)]
-struct RawMetainfo {
-    announce: Option<Value>,
-    #[serde(rename = "announce-list")]
-    announce_list: Option<Value>,
-    comment: Option<Value>,
-    #[serde(rename = "created by")]
-    created_by: Option<Value>,
-    #[serde(rename = "creation date")]
-    creation_date: Option<Value>,
-}
-
 impl Metainfo {
-    /// Parses and validates a `.torrent` file.
+    /// Parses and validates a `.torrent` file. Bytes after the top-level dictionary are
+    /// ignored.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, MetainfoError> {
         if bytes.len() > MAX_METAINFO_LEN {
             return Err(MetainfoError::TooLarge {
@@ -87,6 +94,8 @@ impl Metainfo {
                 max: MAX_METAINFO_LEN,
             });
         }
+        let end = bencode::value_end(bytes, 0)?;
+        let bytes = bytes.get(..end).unwrap_or_default();
         let span = bencode::dict_value_span(bytes, b"info")?.ok_or(MetainfoError::MissingKey {
             key: "info".to_owned(),
         })?;
@@ -96,20 +105,26 @@ impl Metainfo {
             .to_vec();
         let info = Info::from_bytes(&info_bytes)?;
         let info_hash = InfoHash(Sha1::digest(&info_bytes).into());
-        let raw: RawMetainfo =
-            serde_bencode::from_bytes(bytes).map_err(|source| MetainfoError::Decode {
-                what: "metainfo",
-                source,
-            })?;
+        let [
+            announce,
+            announce_list,
+            comment,
+            created_by,
+            creation_date,
+            _info,
+        ] = read_dict(Node::parse(bytes)?, "metainfo", TOP_KEYS)?;
         Ok(Self {
             info,
             info_hash,
             info_bytes,
-            announce: utf8_field(raw.announce, "announce")?.filter(|url| !url.is_empty()),
-            announce_list: announce_list(raw.announce_list)?,
-            comment: lossy_text(raw.comment, "comment")?,
-            created_by: lossy_text(raw.created_by, "created by")?,
-            creation_date: int_field(raw.creation_date, "creation date")?,
+            announce: announce.and_then(url),
+            announce_list: tiers(announce_list),
+            comment: comment.and_then(lossy_text),
+            created_by: created_by.and_then(lossy_text),
+            creation_date: match creation_date {
+                Some(Node::Int(date)) => Some(date),
+                _ => None,
+            },
         })
     }
 
@@ -179,31 +194,43 @@ impl Metainfo {
     }
 }
 
-/// `announce-list`: a list of tiers, each a list of UTF-8 URLs. Empty URLs and tiers are dropped.
-fn announce_list(value: Option<Value>) -> Result<Vec<Vec<String>>, MetainfoError> {
-    let key = "announce-list";
-    let mut tiers = Vec::new();
-    for tier in list_field(value, key)?.unwrap_or_default() {
-        let Value::List(urls) = tier else {
-            return Err(wrong_type(key, "a list of lists of strings"));
-        };
-        let mut urls = urls
-            .into_iter()
-            .map(|url| utf8_field(Some(url), key))
-            .collect::<Result<Option<Vec<String>>, _>>()?
-            .unwrap_or_default();
-        urls.retain(|url| !url.is_empty());
-        if !urls.is_empty() {
-            tiers.push(urls);
+/// `announce-list` (BEP 12): a list of tiers, each a list of URLs. Leniently: a URL that is
+/// not a non-empty UTF-8 string is skipped, a tier left empty is dropped, and a bare URL in
+/// place of a tier (a flat list of strings, which some tools write) is a tier of its own.
+fn tiers(value: Option<Node<'_>>) -> Vec<Vec<String>> {
+    let Some(Node::List(items)) = value else {
+        return Vec::new();
+    };
+    items
+        .values()
+        .filter_map(|tier| match tier.ok()? {
+            Node::List(urls) => Some(urls.values().filter_map(|u| url(u.ok()?)).collect()),
+            bare @ Node::Bytes(_) => url(bare).map(|url| vec![url]),
+            _ => None,
+        })
+        .filter(|tier: &Vec<String>| !tier.is_empty())
+        .collect()
+}
+
+/// A tracker URL: a non-empty UTF-8 string, or `None`.
+fn url(value: Node<'_>) -> Option<String> {
+    match value {
+        Node::Bytes(bytes) if !bytes.is_empty() => {
+            std::str::from_utf8(bytes).ok().map(str::to_owned)
         }
+        _ => None,
     }
-    Ok(tiers)
 }
 
-/// A display-only string, converted lossily when it is not UTF-8.
-fn lossy_text(value: Option<Value>, key: &str) -> Result<Option<String>, MetainfoError> {
-    Ok(raw::bytes_field(value, key)?.map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
+/// A display-only string, converted lossily when it is not UTF-8; `None` if it is not a string.
+fn lossy_text(value: Node<'_>) -> Option<String> {
+    match value {
+        Node::Bytes(bytes) => Some(String::from_utf8_lossy(bytes).into_owned()),
+        _ => None,
+    }
 }
 
+#[cfg(test)]
+mod regressions;
 #[cfg(test)]
 mod tests;

@@ -3,16 +3,31 @@
 //! A torrent's file path is a list of components, and every component (and the torrent's
 //! `name`) must be safe to use as one directory entry on any common file system: nothing that
 //! climbs out of the download directory, nothing that means something special on Windows.
+//!
+//! Across the file list, [`check_collisions`] rejects two files with the same path and a file
+//! whose path is also a directory of another, comparing with ASCII case folded: the download
+//! must work on case-insensitive file systems (Windows, macOS by default). Only ASCII is folded;
+//! a full Unicode fold would need tables this crate does not carry, and names differing only in
+//! non-ASCII case are rare.
+
+use std::cmp::Ordering;
+
+use super::MetainfoError;
 
 /// Windows reserves these names, with or without an extension, in any case.
 const WINDOWS_DEVICES: [&str; 4] = ["CON", "PRN", "AUX", "NUL"];
 
+/// Characters Windows forbids in a name (besides the separators, `:` and control bytes).
+const WINDOWS_FORBIDDEN: &[u8] = b"<>\"|?*";
+
 /// Returns why `component` is unsafe as one path component, or `None` when it is fine.
 ///
 /// Rejected: the empty string, `.` and `..`, anything containing `/`, `\` or NUL (so nothing
-/// absolute either), a Windows drive prefix such as `C:`, and the Windows device names (`CON`,
-/// `PRN`, `AUX`, `NUL`, `COM1`-`COM9`, `LPT1`-`LPT9`, in any case, with or without an
-/// extension, as in `nul.txt`).
+/// absolute either), a `:` anywhere (a Windows drive such as `C:`, or an NTFS alternate data
+/// stream such as `a:stream`), the characters `<>"|?*` and control bytes 0x01-0x1f that Windows
+/// forbids, a trailing `.` or space (Windows strips them, so `a.` and `a` are one file), and the
+/// Windows device names (`CON`, `PRN`, `AUX`, `NUL`, `COM1`-`COM9`, `LPT1`-`LPT9`, in any case,
+/// with or without an extension, as in `nul.txt`).
 pub fn path_component_problem(component: &str) -> Option<&'static str> {
     let bytes = component.as_bytes();
     if bytes.is_empty() {
@@ -27,8 +42,17 @@ pub fn path_component_problem(component: &str) -> Option<&'static str> {
     if bytes.contains(&0) {
         return Some("contains a NUL byte");
     }
-    if matches!(bytes, [letter, b':', ..] if letter.is_ascii_alphabetic()) {
-        return Some("looks like a Windows drive");
+    if bytes.contains(&b':') {
+        return Some("contains a colon (a Windows drive or an NTFS data stream)");
+    }
+    if bytes.iter().any(|b| WINDOWS_FORBIDDEN.contains(b)) {
+        return Some("contains a character Windows forbids");
+    }
+    if bytes.iter().any(|&b| (0x01..=0x1f).contains(&b)) {
+        return Some("contains a control character");
+    }
+    if matches!(bytes.last(), Some(b'.' | b' ')) {
+        return Some("ends with a dot or a space");
     }
     if is_windows_device(component) {
         return Some("is a reserved Windows device name");
@@ -54,6 +78,62 @@ fn is_windows_device(component: &str) -> bool {
     }
 }
 
+/// One file's path for [`check_collisions`].
+pub(super) struct PathKey<'a> {
+    /// The components as written.
+    pub(super) path: &'a [String],
+    /// BEP 47 padding file: padding files may share a path (libtorrent names them `.pad/N`
+    /// after their size), since their content is zeros and they need not be written.
+    pub(super) padding: bool,
+}
+
+/// Rejects two files with the same path (unless both are padding files) and a file whose path
+/// is a directory of another's, comparing components with ASCII case folded. Sorts references,
+/// so it copies no path.
+pub(super) fn check_collisions(files: &[PathKey<'_>]) -> Result<(), MetainfoError> {
+    let mut sorted: Vec<&PathKey<'_>> = files.iter().collect();
+    // Sorted component-wise, every path that has `p` as a prefix directly follows `p`, so
+    // comparing neighbours finds every collision.
+    sorted.sort_by(|a, b| cmp_folded(a.path, b.path));
+    for pair in sorted.windows(2) {
+        let [a, b] = pair else {
+            continue;
+        };
+        let Some(common) = b.path.get(..a.path.len()) else {
+            continue; // `b` is shorter, so `a` cannot be its prefix
+        };
+        if cmp_folded(a.path, common).is_ne() {
+            continue;
+        }
+        if a.path.len() < b.path.len() {
+            return Err(MetainfoError::PathCollision {
+                file: a.path.join("/"),
+                other: b.path.join("/"),
+            });
+        }
+        if !(a.padding && b.padding) {
+            return Err(MetainfoError::DuplicatePath {
+                path: b.path.join("/"),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A component's bytes with ASCII case folded.
+fn fold(component: &str) -> impl Iterator<Item = u8> + '_ {
+    component.bytes().map(|b| b.to_ascii_lowercase())
+}
+
+/// Compares two paths component by component, ignoring ASCII case.
+fn cmp_folded(a: &[String], b: &[String]) -> Ordering {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| fold(x).cmp(fold(y)))
+        .find(|order| order.is_ne())
+        .unwrap_or_else(|| a.len().cmp(&b.len()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,8 +148,8 @@ mod tests {
             "con-artist",
             "COM10",
             "LPT0",
-            "ab:c",
-            "1:x",
+            "a.b",
+            " lead",
             "é",
         ] {
             assert_eq!(path_component_problem(ok), None, "{ok}");
@@ -97,6 +177,19 @@ mod tests {
             "com1",
             "LPT9.log",
             "CON ",
+            "ab:c",
+            "1:x",
+            "file.txt:stream",
+            "a<b",
+            "a>b",
+            "a\"b",
+            "a|b",
+            "a?",
+            "*",
+            "tab\there",
+            "\x1f",
+            "trailing.",
+            "trailing ",
         ] {
             assert!(path_component_problem(bad).is_some(), "{bad:?}");
         }

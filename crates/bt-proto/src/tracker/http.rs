@@ -7,8 +7,10 @@
 //! already encoded, so `url` has nothing left to re-encode.
 //!
 //! Responses are untrusted: before `serde_bencode` sees a body, a small guard rejects one
-//! over [`MAX_RESPONSE_LEN`] bytes or nested deeper than [`MAX_DEPTH`] (serde_bencode recurses
-//! once per level and would overflow the stack on hostile input).
+//! over [`MAX_RESPONSE_LEN`] bytes, nested deeper than [`MAX_DEPTH`] (serde_bencode recurses
+//! once per level and would overflow the stack on hostile input), or holding more than
+//! [`MAX_RESPONSE_TOKENS`] values (serde_bencode builds an owned value for each, tens of bytes
+//! apiece: 2 MiB of empty dictionaries cost 57 MB before this limit).
 //!
 //! # Layout
 //! - `request`: [`announce_url`] and the server side [`parse_announce_request`].
@@ -38,6 +40,12 @@ pub const MAX_RESPONSE_LEN: usize = 2 * 1024 * 1024;
 /// three levels (response, peer list, peer).
 pub const MAX_DEPTH: usize = bencode::MAX_DEPTH;
 
+/// The most values (integers, strings, lists, dictionaries, keys included) a response may hold.
+/// The largest real response is [`crate::tracker::MAX_PEERS`] (10,000) peers in the dictionary
+/// form at 7 values each (the dictionary, `ip`, `port` and `peer id` with their keys), 70,000;
+/// a scrape of the 74 torrents a UDP packet could ask about is under 1,000.
+pub const MAX_RESPONSE_TOKENS: usize = 100_000;
+
 /// Everything but the RFC 3986 unreserved characters is percent-encoded (BEP 3).
 const BINARY_PARAM: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
@@ -65,6 +73,12 @@ pub enum TrackerResponseError {
         /// The limit.
         max: usize,
     },
+    /// The body holds more than [`MAX_RESPONSE_TOKENS`] values.
+    #[error("response holds more than {max} values")]
+    TooManyValues {
+        /// The limit.
+        max: usize,
+    },
     /// The body is not bencode, or not the dictionary shape a tracker sends.
     #[error("malformed response: {0}")]
     Malformed(String),
@@ -74,19 +88,6 @@ pub enum TrackerResponseError {
     /// A number is negative or does not fit its type.
     #[error("`{0}` is out of range")]
     OutOfRange(&'static str),
-    /// A compact peer string's length is not a multiple of its entry size.
-    #[error("`{field}` is {len} bytes, not a multiple of {entry}")]
-    CompactLength {
-        /// `peers` or `peers6`.
-        field: &'static str,
-        /// The string's length.
-        len: usize,
-        /// 6 for IPv4, 18 for IPv6.
-        entry: usize,
-    },
-    /// A peer in a dictionary list lacks an `ip` or `port`, or has one of the wrong type.
-    #[error("peer entry {0} is malformed")]
-    BadPeer(usize),
     /// A scrape `files` key is not a 20-byte info-hash.
     #[error("scrape key of {0} bytes is not an info-hash")]
     BadScrapeKey(usize),
@@ -107,19 +108,23 @@ pub enum TrackerRequestError {
 }
 
 /// Rejects a body before `serde_bencode` parses it: over [`MAX_RESPONSE_LEN`], nested deeper than
-/// [`MAX_DEPTH`], or not a well-formed bencode value, using the shared scanner in
-/// [`crate::bencode`] (iterative, allocation-free). Bytes after the first value are ignored, as
-/// some trackers append a newline.
-fn guard_bencode(body: &[u8]) -> Result<(), TrackerResponseError> {
+/// [`MAX_DEPTH`], holding more than [`MAX_RESPONSE_TOKENS`] values, or not a well-formed bencode
+/// value, using the shared scanner in
+/// [`crate::bencode`] (iterative, allocation-free). Returns the length of the first value: bytes
+/// after it are ignored, as some trackers append a newline.
+fn guard_bencode(body: &[u8]) -> Result<usize, TrackerResponseError> {
     if body.len() > MAX_RESPONSE_LEN {
         return Err(TrackerResponseError::TooLarge {
             len: body.len(),
             max: MAX_RESPONSE_LEN,
         });
     }
-    match bencode::value_end(body, 0) {
-        Ok(_) => Ok(()),
+    match bencode::value_end_limited(body, 0, MAX_RESPONSE_TOKENS) {
+        Ok(end) => Ok(end),
         Err(BencodeError::TooDeep { .. }) => Err(TrackerResponseError::TooDeep { max: MAX_DEPTH }),
+        Err(BencodeError::TooManyTokens { max, .. }) => {
+            Err(TrackerResponseError::TooManyValues { max })
+        }
         Err(other) => Err(TrackerResponseError::Malformed(other.to_string())),
     }
 }
@@ -128,7 +133,8 @@ fn guard_bencode(body: &[u8]) -> Result<(), TrackerResponseError> {
 fn decode_guarded<'de, T: serde::Deserialize<'de>>(
     body: &'de [u8],
 ) -> Result<T, TrackerResponseError> {
-    guard_bencode(body)?;
+    let end = guard_bencode(body)?;
+    let body = body.get(..end).unwrap_or_default();
     serde_bencode::from_bytes(body).map_err(|e| TrackerResponseError::Malformed(e.to_string()))
 }
 
@@ -153,7 +159,9 @@ where
             None => Ok(raw),
         },
         Err(
-            err @ (TrackerResponseError::TooLarge { .. } | TrackerResponseError::TooDeep { .. }),
+            err @ (TrackerResponseError::TooLarge { .. }
+            | TrackerResponseError::TooDeep { .. }
+            | TrackerResponseError::TooManyValues { .. }),
         ) => Err(err),
         Err(err) => match decode_guarded::<FailureOnly>(body) {
             Ok(FailureOnly {

@@ -111,7 +111,7 @@ pub enum UdpTrackerError {
     /// An announce request with an event number outside 0..=3.
     #[error("unknown announce event {0}")]
     UnknownEvent(u32),
-    /// The variable part is not a whole number of entries.
+    /// The variable part of a scrape packet is not a whole number of entries.
     #[error("{len} trailing bytes are not a multiple of the {entry}-byte entry")]
     Trailing {
         /// The variable part's length.
@@ -358,20 +358,15 @@ pub fn decode_response(
 }
 
 /// Peers from the variable part of an announce response; IPv4-mapped IPv6 addresses come back
-/// as IPv4.
-fn decode_peers(bytes: &[u8], family: AddressFamily) -> Result<Vec<SocketAddr>, UdpTrackerError> {
-    let entry = family.entry_len();
-    if bytes.len() % entry != 0 {
-        return Err(UdpTrackerError::Trailing {
-            len: bytes.len(),
-            entry,
-        });
-    }
-    let peers = bytes
-        .chunks_exact(entry)
+/// as IPv4. BEP 15 derives the peer count from the packet's size, so a partial entry at the end
+/// is ignored, as libtorrent does.
+fn decode_peers(bytes: &[u8], family: AddressFamily) -> Vec<SocketAddr> {
+    bytes
+        .chunks_exact(family.entry_len())
         .take(MAX_PEERS)
-        .filter_map(decode_compact);
-    Ok(peers.map(unmap).collect())
+        .filter_map(decode_compact)
+        .map(unmap)
+        .collect()
 }
 
 /// Appends the peers that fit `family` (see [`AnnounceResponse::peers`]).

@@ -39,54 +39,52 @@ struct RawResponse {
 
 /// Parses a tracker's announce response body.
 ///
-/// A `failure reason` becomes [`TrackerResponseError::Failure`]. `peers` may be compact (BEP 23)
-/// or a list of dictionaries; in a list, a peer whose `ip` is a hostname rather than an IP
-/// literal is skipped. `peers6` (BEP 7) follows the IPv4 peers. At most [`MAX_PEERS`] peers are
-/// kept. Unknown keys are ignored; a missing `interval` is an error.
+/// A `failure reason` becomes [`TrackerResponseError::Failure`]; a missing or out-of-range
+/// `interval` is an error. Everything else is read leniently, as libtorrent does, since one odd
+/// field should not cost us the peers:
+/// - `peers` may be compact (BEP 23) or a list of dictionaries. A compact string whose length
+///   is not a multiple of 6 gives its whole entries and the remainder is ignored; in a list, a
+///   peer that is not a dictionary, lacks `ip` or `port`, has a port outside 0-65535, or whose
+///   `ip` is a hostname rather than an IP literal is skipped.
+/// - `peers6` (BEP 7) follows the IPv4 peers, read like compact `peers` in 18-byte entries.
+/// - `min interval`, `complete` and `incomplete` that are negative or over `u32::MAX` read as
+///   absent.
+///
+/// At most [`MAX_PEERS`] peers are kept. Unknown keys are ignored.
 pub fn parse_announce_response(body: &[u8]) -> Result<AnnounceResponse, TrackerResponseError> {
     let raw: RawResponse = decode_body(body, |raw: &RawResponse| raw.failure.as_deref())?;
     let interval = raw
         .interval
         .ok_or(TrackerResponseError::Missing("interval"))?;
-    let opt = |value: Option<i64>, field| value.map(|v| to_u32(v, field)).transpose();
+    let opt = |value: Option<i64>| value.and_then(|v| u32::try_from(v).ok());
     let mut peers = match &raw.peers {
         None => Vec::new(),
-        Some(Value::Bytes(compact)) => compact_peers(compact, "peers", V4_ENTRY)?,
-        Some(Value::List(list)) => dict_peers(list)?,
+        Some(Value::Bytes(compact)) => compact_peers(compact, V4_ENTRY),
+        Some(Value::List(list)) => dict_peers(list),
         Some(_) => {
             let what = "`peers` is neither a string nor a list".to_owned();
             return Err(TrackerResponseError::Malformed(what));
         }
     };
     if let Some(compact6) = &raw.peers6 {
-        peers.extend(compact_peers(compact6, "peers6", V6_ENTRY)?);
+        peers.extend(compact_peers(compact6, V6_ENTRY));
     }
     peers.truncate(MAX_PEERS);
     Ok(AnnounceResponse {
         interval: to_u32(interval, "interval")?,
-        min_interval: opt(raw.min_interval, "min interval")?,
+        min_interval: opt(raw.min_interval),
         tracker_id: raw.tracker_id,
-        complete: opt(raw.complete, "complete")?,
-        incomplete: opt(raw.incomplete, "incomplete")?,
+        complete: opt(raw.complete),
+        incomplete: opt(raw.incomplete),
         warning: raw.warning.as_deref().map(lossy),
         peers,
     })
 }
 
-/// Decodes a compact peer string: `entry` is 6 (IPv4) or 18 (IPv6) bytes per peer.
-fn compact_peers(
-    bytes: &[u8],
-    field: &'static str,
-    entry: usize,
-) -> Result<Vec<TrackerPeer>, TrackerResponseError> {
-    if bytes.len() % entry != 0 {
-        return Err(TrackerResponseError::CompactLength {
-            field,
-            len: bytes.len(),
-            entry,
-        });
-    }
-    let peers = bytes
+/// Decodes a compact peer string: `entry` is 6 (IPv4) or 18 (IPv6) bytes per peer; a partial
+/// entry at the end is ignored.
+fn compact_peers(bytes: &[u8], entry: usize) -> Vec<TrackerPeer> {
+    bytes
         .chunks_exact(entry)
         .take(MAX_PEERS)
         .filter_map(|chunk| {
@@ -95,46 +93,36 @@ fn compact_peers(
                 addr,
                 peer_id: None,
             })
-        });
-    Ok(peers.collect())
+        })
+        .collect()
 }
 
-/// Decodes the dictionary form of `peers`, skipping hostnames.
-fn dict_peers(list: &[Value]) -> Result<Vec<TrackerPeer>, TrackerResponseError> {
-    let mut peers = Vec::new();
-    for (index, item) in list.iter().enumerate() {
-        if peers.len() >= MAX_PEERS {
-            break;
-        }
-        peers.extend(dict_peer(item, index)?);
-    }
-    Ok(peers)
+/// Decodes the dictionary form of `peers`, skipping entries that do not give a usable address.
+fn dict_peers(list: &[Value]) -> Vec<TrackerPeer> {
+    list.iter().filter_map(dict_peer).take(MAX_PEERS).collect()
 }
 
-/// One dictionary peer; `Ok(None)` when its `ip` is a hostname.
-fn dict_peer(item: &Value, index: usize) -> Result<Option<TrackerPeer>, TrackerResponseError> {
-    let bad = || TrackerResponseError::BadPeer(index);
+/// One dictionary peer; `None` when it is malformed or its `ip` is a hostname.
+fn dict_peer(item: &Value) -> Option<TrackerPeer> {
     let Value::Dict(dict) = item else {
-        return Err(bad());
+        return None;
     };
     let Some(Value::Bytes(ip)) = dict.get(b"ip".as_slice()) else {
-        return Err(bad());
+        return None;
     };
     let Some(Value::Int(port)) = dict.get(b"port".as_slice()) else {
-        return Err(bad());
+        return None;
     };
-    let port = u16::try_from(*port).map_err(|_| bad())?;
-    let Some(ip) = parse_ip(ip) else {
-        return Ok(None);
-    };
+    let port = u16::try_from(*port).ok()?;
+    let ip = parse_ip(ip)?;
     let peer_id = match dict.get(b"peer id".as_slice()) {
         Some(Value::Bytes(id)) => <[u8; 20]>::try_from(id.as_slice()).ok().map(PeerId),
         _ => None,
     };
-    Ok(Some(TrackerPeer {
+    Some(TrackerPeer {
         addr: SocketAddr::new(ip, port),
         peer_id,
-    }))
+    })
 }
 
 /// An IP literal (IPv6 with or without brackets), or `None` for a hostname or garbage.

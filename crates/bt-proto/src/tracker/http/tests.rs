@@ -219,23 +219,6 @@ fn bad_responses_are_errors() {
     );
     assert_eq!(parse(b"d5:peers0:e"), E::Missing("interval"));
     assert_eq!(parse(b"d8:intervali-1ee"), E::OutOfRange("interval"));
-    assert_eq!(
-        parse(b"d8:intervali1e5:peers7:1234567e"),
-        E::CompactLength {
-            field: "peers",
-            len: 7,
-            entry: 6
-        }
-    );
-    assert_eq!(
-        parse(b"d8:intervali1e6:peers66:123456e"),
-        E::CompactLength {
-            field: "peers6",
-            len: 6,
-            entry: 18
-        }
-    );
-    assert_eq!(parse(b"d8:intervali1e5:peersld4:porti1eeee"), E::BadPeer(0));
     assert!(matches!(
         parse(b"d8:intervali1e5:peersi1ee"),
         E::Malformed(_)
@@ -247,6 +230,98 @@ fn bad_responses_are_errors() {
         parse(b"d8:intervali1e5:peers99:abce"),
         E::Malformed(_)
     ));
+}
+
+/// A peer without a peer id.
+fn compact_peer(addr: &str) -> TrackerPeer {
+    TrackerPeer {
+        addr: addr.parse().expect("socket address"),
+        peer_id: None,
+    }
+}
+
+#[test]
+fn compact_peers_with_a_partial_entry_keep_the_whole_entries() {
+    let v4 = b"d8:intervali1e5:peers7:\x7f\x00\x00\x01\x1a\xe1\x00e";
+    let resp = parse_announce_response(v4).expect("a partial entry is not an error");
+    assert_eq!(resp.peers, vec![compact_peer("127.0.0.1:6881")]);
+    let mut v6 = b"d8:intervali1e5:peers0:6:peers620:".to_vec();
+    v6.extend_from_slice(&[0; 15]);
+    v6.extend_from_slice(&[1, 0x1a, 0xe1, 0xaa, 0xbb]);
+    v6.push(b'e');
+    let resp = parse_announce_response(&v6).expect("a partial entry is not an error");
+    assert_eq!(resp.peers, vec![compact_peer("[::1]:6881")]);
+    let short6 = b"d8:intervali1e6:peers66:123456e";
+    assert!(
+        parse_announce_response(short6)
+            .expect("ok")
+            .peers
+            .is_empty()
+    );
+}
+
+#[test]
+fn out_of_range_counts_read_as_absent() {
+    let raw =
+        b"d8:completei-1e10:incompletei4294967296e8:intervali1800e12:min intervali-5e5:peers0:e";
+    let resp = parse_announce_response(raw).expect("bad counts are not an error");
+    assert_eq!(
+        (
+            resp.interval,
+            resp.complete,
+            resp.incomplete,
+            resp.min_interval
+        ),
+        (1800, None, None, None)
+    );
+}
+
+#[test]
+fn one_bad_dictionary_peer_is_skipped_not_the_list() {
+    let raw = b"d8:intervali1800e5:peersl\
+        d4:porti1ee\
+        d2:ip9:127.0.0.14:porti70000ee\
+        d2:ip9:127.0.0.14:port1:xe\
+        i7e\
+        d2:ip9:127.0.0.14:porti6881eeee";
+    let resp = parse_announce_response(raw).expect("bad peers are skipped");
+    assert_eq!(resp.peers, vec![compact_peer("127.0.0.1:6881")]);
+}
+
+#[test]
+fn trailing_newline_after_a_response_is_ignored() {
+    let raw = b"d8:intervali1800e5:peers6:\x7f\x00\x00\x01\x1a\xe1e\n";
+    let resp = parse_announce_response(raw).expect("trailing bytes are ignored");
+    assert_eq!(resp.peers, vec![compact_peer("127.0.0.1:6881")]);
+}
+
+#[test]
+fn memory_amplification_many_values_are_refused_before_decoding() {
+    // 2 MiB of empty dictionaries: a million values serde_bencode would each allocate.
+    let mut body = b"d8:intervali1e5:peersl".to_vec();
+    while body.len() < MAX_RESPONSE_LEN - 4 {
+        body.extend_from_slice(b"de");
+    }
+    body.extend_from_slice(b"ee");
+    assert_eq!(
+        parse_announce_response(&body),
+        Err(TrackerResponseError::TooManyValues {
+            max: MAX_RESPONSE_TOKENS
+        })
+    );
+    // The same holds for scrapes.
+    let mut scrape = b"d5:filesd".to_vec();
+    for i in 0..MAX_RESPONSE_TOKENS / 2 + 1 {
+        scrape.extend_from_slice(format!("20:{i:020}de").as_bytes());
+    }
+    scrape.extend_from_slice(b"ee");
+    assert!(scrape.len() < MAX_RESPONSE_LEN);
+    assert_eq!(
+        parse_scrape_response(&scrape),
+        Err(TrackerResponseError::TooManyValues {
+            max: MAX_RESPONSE_TOKENS
+        })
+    );
 }
 
 #[test]

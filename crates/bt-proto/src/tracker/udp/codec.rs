@@ -269,7 +269,7 @@ impl Response {
             Some(Action::Announce) => {
                 need(buf, "announce response", ANNOUNCE_RESPONSE_LEN)?;
                 let (interval, leechers, seeders) = (r.u32(), r.u32(), r.u32());
-                let peers = decode_peers(r.rest, family)?;
+                let peers = decode_peers(r.rest, family);
                 Ok(Self::Announce(AnnounceResponse {
                     transaction_id,
                     interval: interval.unwrap_or_default(),

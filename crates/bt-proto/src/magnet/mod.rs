@@ -1,16 +1,20 @@
 //! Magnet URIs (BEP 9): `magnet:?xt=urn:btih:<info-hash>&dn=<name>&tr=<tracker>&x.pe=<peer>`.
 //!
-//! Parsing is strict where a mistake would mean fetching the wrong torrent and lenient where
-//! the web is messy:
+//! Only `xt` is essential, so parsing is strict about it (a mistake would mean fetching the
+//! wrong torrent) and lenient about the rest, where the web is messy:
 //! - the info-hash is 40 hex digits or 32 base32 characters (RFC 4648 alphabet, no padding),
-//!   either case; it may repeat (`xt`, `xt.1`, `xt.2`, ...) but never differ;
+//!   either case; it may repeat (`xt`, `xt.1`, `xt.2`, ...) but never differ; an `xt` that is
+//!   badly percent-encoded or not UTF-8 is an error;
 //! - a v2 hash (`urn:btmh:`, BEP 52) is tolerated beside a v1 hash and rejected alone, since v2
 //!   torrents are not supported yet; other `xt` URNs and unknown parameters are ignored;
-//! - `dn`, `tr` and `x.pe` are percent-decoded strictly (a `%` must be followed by two hex
-//!   digits, the result must be UTF-8) and `+` reads as a space, as libtorrent does;
+//! - values are percent-decoded (a `%` must be followed by two hex digits) and `+` reads as a
+//!   space, as libtorrent does;
+//! - a `tr` or `x.pe` value that is badly percent-encoded, not UTF-8, or (for `x.pe`) not
+//!   `host:port` is skipped; `x.pe` takes a hostname, an IPv4 address or a bracketed IPv6
+//!   address, and a port from 1 to 65535;
+//! - `dn` is only displayed, so one that is not UTF-8 is decoded lossily, and one badly
+//!   percent-encoded is skipped;
 //! - trackers and peers keep their order with duplicates dropped; the first `dn` wins;
-//! - `x.pe` entries must be `host:port` (a hostname, an IPv4 address or a bracketed IPv6
-//!   address, and a port from 1 to 65535);
 //! - input over [`MAX_URI_LEN`] is refused before any work.
 //!
 //! [`MagnetLink::to_uri`] writes the info-hash as lowercase hex and percent-encodes every byte
@@ -79,23 +83,17 @@ pub enum MagnetError {
     /// A 32-character btih value with a character outside the base32 alphabet.
     #[error("btih info-hash has a character outside the base32 alphabet")]
     BadBase32,
-    /// A `%` not followed by two hex digits.
+    /// A `%` not followed by two hex digits in `xt`.
     #[error("bad percent-encoding in parameter {param}")]
     BadPercentEncoding {
         /// The parameter's key as written.
         param: String,
     },
-    /// A value that is not UTF-8 once percent-decoded.
+    /// An `xt` value that is not UTF-8 once percent-decoded.
     #[error("parameter {param} is not valid utf-8 once percent-decoded")]
     InvalidUtf8 {
         /// The parameter's key as written.
         param: String,
-    },
-    /// An `x.pe` value that is not `host:port`.
-    #[error("x.pe peer {value:?} is not host:port")]
-    BadPeer {
-        /// The decoded value.
-        value: String,
     },
 }
 
@@ -224,29 +222,42 @@ struct Parts {
 }
 
 impl Parts {
+    /// Adds one parameter; only a bad `xt` is an error, other bad values are skipped.
     fn add(&mut self, key: &str, raw: &str) -> Result<(), MagnetError> {
         let kind = Key::classify(key);
         if kind == Key::Other {
             return Ok(());
         }
-        let value = decode_value(raw, key)?;
+        let decoded = percent_decode(raw);
         match kind {
-            Key::Xt => self.add_xt(&value)?,
-            Key::Dn if self.display_name.is_none() && !value.is_empty() => {
-                self.display_name = Some(value);
+            Key::Xt => {
+                let bytes = decoded.ok_or_else(|| MagnetError::BadPercentEncoding {
+                    param: key.to_owned(),
+                })?;
+                let urn = String::from_utf8(bytes).map_err(|_| MagnetError::InvalidUtf8 {
+                    param: key.to_owned(),
+                })?;
+                self.add_xt(&urn)?;
             }
-            Key::Tr if !value.is_empty() && !self.trackers.contains(&value) => {
-                self.trackers.push(value);
+            Key::Dn if self.display_name.is_none() => {
+                let name = decoded.map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
+                self.display_name = name.filter(|name| !name.is_empty());
+            }
+            Key::Tr => {
+                if let Some(url) = utf8(decoded).filter(|url| !url.is_empty()) {
+                    if !self.trackers.contains(&url) {
+                        self.trackers.push(url);
+                    }
+                }
             }
             Key::Peer => {
-                if !is_host_port(&value) {
-                    return Err(MagnetError::BadPeer { value });
-                }
-                if !self.peers.contains(&value) {
-                    self.peers.push(value);
+                if let Some(peer) = utf8(decoded).filter(|peer| is_host_port(peer)) {
+                    if !self.peers.contains(&peer) {
+                        self.peers.push(peer);
+                    }
                 }
             }
-            _ => {}
+            Key::Dn | Key::Other => {}
         }
         Ok(())
     }
@@ -327,29 +338,28 @@ fn decode_base32(text: &[u8]) -> Option<[u8; 20]> {
     Some(out)
 }
 
-/// Strict percent-decoding with `+` as a space; the key names the parameter in errors.
-fn decode_value(raw: &str, key: &str) -> Result<String, MagnetError> {
+/// Decoded bytes that are UTF-8, as text.
+fn utf8(decoded: Option<Vec<u8>>) -> Option<String> {
+    decoded.and_then(|bytes| String::from_utf8(bytes).ok())
+}
+
+/// Strict percent-decoding with `+` as a space; `None` when a `%` is not followed by two hex
+/// digits.
+fn percent_decode(raw: &str) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(raw.len());
     let mut bytes = raw.bytes();
     while let Some(byte) = bytes.next() {
         match byte {
             b'%' => {
-                let high = bytes.next().and_then(hex_value);
-                let low = bytes.next().and_then(hex_value);
-                let (Some(high), Some(low)) = (high, low) else {
-                    return Err(MagnetError::BadPercentEncoding {
-                        param: key.to_owned(),
-                    });
-                };
+                let high = bytes.next().and_then(hex_value)?;
+                let low = bytes.next().and_then(hex_value)?;
                 out.push(high << 4 | low);
             }
             b'+' => out.push(b' '),
             other => out.push(other),
         }
     }
-    String::from_utf8(out).map_err(|_| MagnetError::InvalidUtf8 {
-        param: key.to_owned(),
-    })
+    Some(out)
 }
 
 fn hex_value(digit: u8) -> Option<u8> {
@@ -383,190 +393,4 @@ fn is_host_port(text: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    const HEX: &str = "dd8255ecdc7ca55fb0bbf81323d87062db1f6d1c";
-    /// The same 20 bytes in RFC 4648 base32 (checked with Python's `base64.b32encode`).
-    const B32: &str = "3WBFL3G4PSSV7MF37AJSHWDQMLNR63I4";
-
-    fn hash() -> InfoHash {
-        InfoHash::from_hex(HEX).unwrap()
-    }
-
-    fn err(uri: &str) -> MagnetError {
-        MagnetLink::parse(uri).unwrap_err()
-    }
-
-    #[test]
-    fn parses_bep9_style_link() {
-        let uri = format!(
-            "magnet:?xt=urn:btih:{HEX}&dn=Big+Buck%20Bunny&tr=udp%3A%2F%2Fexplodie.org%3A6969\
-             &tr=wss%3A%2F%2Ftracker.btorrent.xyz&tr=udp%3A%2F%2Fexplodie.org%3A6969\
-             &x.pe=127.0.0.1:6881&x.pe=%5B%3A%3A1%5D%3A51413&x.pe=peer.example:1&ws=ignored"
-        );
-        let link: MagnetLink = uri.parse().unwrap();
-        assert_eq!(link.info_hash.as_bytes()[..4], [0xdd, 0x82, 0x55, 0xec]);
-        assert_eq!(link.display_name.as_deref(), Some("Big Buck Bunny"));
-        assert_eq!(
-            link.trackers,
-            ["udp://explodie.org:6969", "wss://tracker.btorrent.xyz"]
-        );
-        assert_eq!(
-            link.peers,
-            ["127.0.0.1:6881", "[::1]:51413", "peer.example:1"]
-        );
-    }
-
-    #[test]
-    fn base32_equals_hex() {
-        for text in [B32.to_owned(), B32.to_ascii_lowercase()] {
-            let link = MagnetLink::parse(&format!("magnet:?xt=urn:btih:{text}")).unwrap();
-            assert_eq!(link.info_hash, hash());
-        }
-        let upper = MagnetLink::parse(&format!("MAGNET:?XT=URN:BTIH:{}", HEX.to_uppercase()));
-        assert_eq!(upper.unwrap().info_hash, hash());
-        assert_eq!(
-            decode_base32(b"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA7").unwrap()[19],
-            0x1f
-        );
-    }
-
-    #[test]
-    fn indexed_and_v2_keys() {
-        let both = format!("magnet:?xt.1=urn:btih:{HEX}&xt.2=urn:btih:{B32}&tr.1=a&tr.2=b");
-        let link = MagnetLink::parse(&both).unwrap();
-        assert_eq!(
-            (link.info_hash, link.trackers),
-            (hash(), vec!["a".into(), "b".into()])
-        );
-        let v2 = "urn:btmh:1220caf1e1c30e81cb361b9ee167c4aa64228a7fa4fa9f6105232b28ad099f3a302e";
-        let hybrid = format!("magnet:?xt={v2}&xt=urn:btih:{HEX}&xt=urn:sha1:ABC");
-        assert_eq!(MagnetLink::parse(&hybrid).unwrap().info_hash, hash());
-        assert_eq!(err(&format!("magnet:?xt={v2}")), MagnetError::V2Unsupported);
-        let other = format!(
-            "magnet:?xt.1=urn:btih:{HEX}&xt.2=urn:btih:{}",
-            "0".repeat(40)
-        );
-        assert!(matches!(
-            err(&other),
-            MagnetError::ConflictingInfoHashes { .. }
-        ));
-    }
-
-    #[test]
-    fn rejects_with_a_reason() {
-        let xt = |h: &str| format!("magnet:?xt=urn:btih:{h}");
-        assert_eq!(
-            err("http://example.com/?xt=urn:btih:x"),
-            MagnetError::NotMagnet
-        );
-        assert_eq!(err("magnet"), MagnetError::NotMagnet);
-        assert_eq!(err("magnet:xt=urn:btih:x"), MagnetError::MissingQuery);
-        assert_eq!(err("magnet:?dn=x&tr=y"), MagnetError::MissingInfoHash);
-        assert_eq!(err(&xt(&"g".repeat(40))), MagnetError::BadHex);
-        assert_eq!(
-            err(&xt(&"A".repeat(31))),
-            MagnetError::HashLength { len: 31 }
-        );
-        assert_eq!(
-            err(&xt(&format!("{}1", &B32[..31]))),
-            MagnetError::BadBase32
-        );
-        assert_eq!(err(&xt(&"é".repeat(16))), MagnetError::BadBase32);
-        let bad_pct = MagnetError::BadPercentEncoding {
-            param: "tr.3".into(),
-        };
-        assert_eq!(err(&format!("{}&tr.3=%2", xt(HEX))), bad_pct);
-        assert_eq!(err(&format!("{}&tr.3=%zz", xt(HEX))), bad_pct);
-        let utf8 = MagnetError::InvalidUtf8 { param: "dn".into() };
-        assert_eq!(err(&format!("{}&dn=%ff%fe", xt(HEX))), utf8);
-        for peer in [
-            "foo",
-            "1.2.3.4:0",
-            "::1:6881",
-            "h:99999",
-            "h:1x",
-            ":80",
-            "a..b:1",
-        ] {
-            let expected = MagnetError::BadPeer { value: peer.into() };
-            assert_eq!(err(&format!("{}&x.pe={peer}", xt(HEX))), expected);
-        }
-        let long = format!("{}&dn={}", xt(HEX), "a".repeat(MAX_URI_LEN));
-        assert!(matches!(err(&long), MagnetError::TooLong { .. }));
-        assert!(err(&long).to_string().starts_with("magnet uri is"));
-        assert!(MagnetLink::parse(&format!("{}&junk=%zz&&=", xt(HEX))).is_ok());
-    }
-
-    #[test]
-    fn writes_an_encoded_uri() {
-        let link = MagnetLink {
-            display_name: Some("a b+c/é".into()),
-            trackers: vec!["udp://t:1/a?b=c&d".into(), String::new()],
-            peers: vec!["h:1".into()],
-            ..MagnetLink::new(hash())
-        };
-        let expected = format!(
-            "magnet:?xt=urn:btih:{HEX}&dn=a%20b%2Bc%2F%C3%A9\
-             &tr=udp%3A%2F%2Ft%3A1%2Fa%3Fb%3Dc%26d&x.pe=h%3A1"
-        );
-        assert_eq!(link.to_uri(), expected);
-        assert_eq!(link.to_string(), expected);
-        assert_eq!(
-            MagnetLink::new(hash()).to_uri(),
-            format!("magnet:?xt=urn:btih:{HEX}")
-        );
-    }
-
-    fn peer() -> impl Strategy<Value = String> {
-        let host = prop_oneof![
-            any::<[u8; 4]>().prop_map(|o| std::net::Ipv4Addr::from(o).to_string()),
-            any::<[u8; 16]>().prop_map(|o| format!("[{}]", Ipv6Addr::from(o))),
-            "[a-z0-9_-]{1,10}(\\.[a-z0-9-]{1,10}){0,3}",
-        ];
-        (host, 1u16..).prop_map(|(h, p)| format!("{h}:{p}"))
-    }
-
-    fn unique(items: Vec<String>) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        for item in items {
-            if !item.is_empty() && !out.contains(&item) {
-                out.push(item);
-            }
-        }
-        out
-    }
-
-    proptest! {
-        #[test]
-        fn uri_round_trip(
-            bytes: [u8; 20],
-            name in proptest::option::of(".+"),
-            trackers in proptest::collection::vec(any::<String>(), 0..4),
-            peers in proptest::collection::vec(peer(), 0..4),
-        ) {
-            let link = MagnetLink {
-                info_hash: InfoHash(bytes),
-                display_name: name,
-                trackers: unique(trackers),
-                peers: unique(peers),
-            };
-            prop_assert_eq!(MagnetLink::parse(&link.to_uri()), Ok(link));
-        }
-
-        #[test]
-        fn parse_never_panics(text: String) {
-            let _ = MagnetLink::parse(&text);
-        }
-
-        #[test]
-        fn parse_never_panics_on_near_misses(
-            query in "((xt|xt\\.[0-9]|tr|dn|x\\.pe|x\\.pe\\.1)=[a-zA-Z0-9%:.+\\[\\]é]{0,45}&?){0,6}"
-        ) {
-            let _ = MagnetLink::parse(&format!("magnet:?{query}"));
-            let _ = MagnetLink::parse(&format!("magnet:?xt=urn:btih:{query}"));
-        }
-    }
-}
+mod tests;

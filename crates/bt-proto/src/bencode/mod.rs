@@ -7,22 +7,45 @@
 //!
 //! It runs before serde_bencode ever sees the input, so the typed decoder never meets hostile
 //! input: nesting is limited to [`MAX_DEPTH`] (the scanner keeps its own fixed-size stack, so
-//! 10,000 nested lists are an error, not a stack overflow), and every string length prefix is
-//! checked against the bytes that remain before anything else happens. The scanner allocates
-//! nothing.
+//! 10,000 nested lists are an error, not a stack overflow), every string length prefix is
+//! checked against the bytes that remain before anything else happens, and the number of values
+//! is limited to [`MAX_TOKENS`] (or a caller's lower limit), so that a small document cannot
+//! make a decoder build millions of values. The scanner allocates nothing.
+//!
+//! [`Node`] then reads a validated document without copying: strings are borrowed slices of the
+//! input, lists and dictionaries are iterators over it. The metainfo parser uses it, so that
+//! what a torrent costs in memory is the typed result and nothing more.
 //!
 //! What it checks: integers are canonical (no `-0`, no leading zeros, not empty, fit in an
 //! `i64`); string lengths have no leading zeros; dictionary keys are strings; there are no
 //! trailing bytes. What it does not check: that dictionary keys are sorted or unique. Real
 //! torrents sometimes have keys out of order, and the hash must be over whatever bytes they hold.
+//!
+//! # Layout
+//! - `node`: [`Node`] and [`Items`], the borrowed reader.
+
+mod node;
 
 use std::ops::Range;
 
 use thiserror::Error;
 
+pub use node::{Items, Node};
+
 /// The deepest nesting of lists and dictionaries the scanner accepts. Real torrents nest about
 /// four deep (`info` → `files` → entry → `path`).
 pub const MAX_DEPTH: usize = 64;
+
+/// The most values one document may hold, counting every integer, string (dictionary keys
+/// included), list and dictionary as one token; the same count and the same limit as
+/// libtorrent's `max_decode_tokens` for torrent files (3,000,000).
+///
+/// What a real torrent needs: `pieces` is one token however many pieces there are, so the count
+/// is driven by the file list. An entry `{length, path: [a, b, c]}` is 8 tokens; BEP 47 `attr`
+/// and padding entries, `path.utf-8` copies and `sha1`/`mtime` keys bring that to about 20 per
+/// file, so 100,000 files need about 2,000,000 tokens and fit with room to spare. Hostile input
+/// such as 64 MiB of `le` (33 million empty lists) stops here, before anything is built.
+pub const MAX_TOKENS: usize = 3_000_000;
 
 /// What is wrong with a bencode document, and the byte offset where the scanner noticed it.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -89,6 +112,14 @@ pub enum BencodeError {
         /// The limit, [`MAX_DEPTH`].
         max: usize,
     },
+    /// More values than the limit ([`MAX_TOKENS`] or the caller's).
+    #[error("more than {max} values, at byte {offset}")]
+    TooManyTokens {
+        /// Offset of the value that went over the limit.
+        offset: usize,
+        /// The limit.
+        max: usize,
+    },
     /// Bytes after the end of the single top-level value.
     #[error("trailing bytes after the value, at byte {offset}")]
     TrailingBytes {
@@ -100,7 +131,8 @@ pub enum BencodeError {
     NotADictionary,
 }
 
-/// Checks that `input` is exactly one well-formed bencode value, with nothing after it.
+/// Checks that `input` is exactly one well-formed bencode value of at most [`MAX_TOKENS`]
+/// values, with nothing after it.
 pub fn validate(input: &[u8]) -> Result<(), BencodeError> {
     let end = value_end(input, 0)?;
     if end != input.len() {
@@ -140,17 +172,39 @@ enum Frame {
     },
 }
 
-/// Returns the offset just past the single value that starts at `start`.
+/// Returns the offset just past the single value that starts at `start`, which may hold at most
+/// [`MAX_TOKENS`] values. Bytes after it are not looked at.
+pub fn value_end(input: &[u8], start: usize) -> Result<usize, BencodeError> {
+    value_end_limited(input, start, MAX_TOKENS)
+}
+
+/// Like [`value_end`], with a caller's limit on the number of values (tracker responses use a
+/// much lower one than torrents).
 ///
 /// Iterative, with a fixed-size stack of [`MAX_DEPTH`] frames, so it neither recurses nor
 /// allocates.
-pub fn value_end(input: &[u8], start: usize) -> Result<usize, BencodeError> {
+pub fn value_end_limited(
+    input: &[u8],
+    start: usize,
+    max_tokens: usize,
+) -> Result<usize, BencodeError> {
     let mut stack = [Frame::List; MAX_DEPTH];
     let mut depth = 0usize;
     let mut pos = start;
+    let mut tokens = 0usize;
     loop {
         let byte = byte_at(input, pos)?;
         let top = depth.checked_sub(1).and_then(|i| stack.get_mut(i));
+        // Everything but a closing `e` starts a value (or is an error caught below).
+        if byte != b'e' {
+            tokens += 1;
+            if tokens > max_tokens {
+                return Err(BencodeError::TooManyTokens {
+                    offset: pos,
+                    max: max_tokens,
+                });
+            }
+        }
         match (top, byte) {
             (Some(Frame::Dict { want_key: false }), b'e') => {
                 return Err(BencodeError::MissingValue { offset: pos });
@@ -181,7 +235,7 @@ pub fn value_end(input: &[u8], start: usize) -> Result<usize, BencodeError> {
                 pos += 1;
                 continue;
             }
-            (_, b'i') => pos = integer_end(input, pos)?,
+            (_, b'i') => pos = integer(input, pos)?.1,
             (_, b'0'..=b'9') => pos = string_span(input, pos)?.end,
             (_, _) => return Err(BencodeError::UnexpectedByte { byte, offset: pos }),
         }
@@ -202,8 +256,8 @@ fn byte_at(input: &[u8], pos: usize) -> Result<u8, BencodeError> {
     })
 }
 
-/// Parses the integer `i...e` at `start` and returns the offset past its `e`.
-fn integer_end(input: &[u8], start: usize) -> Result<usize, BencodeError> {
+/// Parses the integer `i...e` at `start` and returns its value and the offset past its `e`.
+fn integer(input: &[u8], start: usize) -> Result<(i64, usize), BencodeError> {
     let malformed = BencodeError::MalformedInteger { offset: start };
     let body_start = start + 1;
     let rest = input.get(body_start..).unwrap_or_default();
@@ -226,9 +280,10 @@ fn integer_end(input: &[u8], start: usize) -> Result<usize, BencodeError> {
     }
     // All ASCII digits with an optional sign, so this is valid UTF-8 and only range can fail.
     let text = std::str::from_utf8(body).map_err(|_| malformed)?;
-    text.parse::<i64>()
+    let value = text
+        .parse::<i64>()
         .map_err(|_| BencodeError::IntegerOutOfRange { offset: start })?;
-    Ok(body_start + len + 1)
+    Ok((value, body_start + len + 1))
 }
 
 /// Parses the length prefix of the string at `start` and returns the span of its contents,
@@ -281,181 +336,4 @@ pub fn write_int(out: &mut Vec<u8>, value: i64) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    fn err(input: &[u8]) -> BencodeError {
-        validate(input).expect_err("input should be rejected")
-    }
-
-    #[test]
-    fn accepts_well_formed_values() {
-        for input in [
-            &b"i0e"[..],
-            b"i-42e",
-            b"i9223372036854775807e",
-            b"0:",
-            b"4:spam",
-            b"le",
-            b"de",
-            b"l4:spami3ee",
-            b"d3:cow3:moo4:spaml1:a1:bee",
-            b"d1:b0:1:a0:e", // keys out of order are fine
-        ] {
-            assert_eq!(
-                validate(input),
-                Ok(()),
-                "{:?}",
-                String::from_utf8_lossy(input)
-            );
-        }
-    }
-
-    #[test]
-    fn rejects_non_canonical_integers() {
-        for input in [
-            &b"i-0e"[..],
-            b"i03e",
-            b"i-03e",
-            b"iee",
-            b"i-e",
-            b"i1-e",
-            b"i+1e",
-        ] {
-            assert_eq!(err(input), BencodeError::MalformedInteger { offset: 0 });
-        }
-        assert_eq!(
-            err(b"i9223372036854775808e"),
-            BencodeError::IntegerOutOfRange { offset: 0 }
-        );
-        assert_eq!(err(b"i12"), BencodeError::UnexpectedEnd { offset: 3 });
-    }
-
-    #[test]
-    fn rejects_bad_strings() {
-        assert_eq!(err(b"03:abc"), BencodeError::MalformedLength { offset: 0 });
-        assert_eq!(
-            err(b"5:abc"),
-            BencodeError::StringTooLong {
-                offset: 0,
-                len: 5,
-                available: 3
-            }
-        );
-        assert_eq!(err(b"3"), BencodeError::UnexpectedEnd { offset: 1 });
-        assert_eq!(
-            err(b"3x"),
-            BencodeError::UnexpectedByte {
-                byte: b'x',
-                offset: 1
-            }
-        );
-    }
-
-    #[test]
-    fn huge_length_prefix_is_rejected_before_allocating() {
-        assert_eq!(
-            err(b"99999999999999:a"),
-            BencodeError::StringTooLong {
-                offset: 0,
-                len: 99_999_999_999_999,
-                available: 1
-            }
-        );
-        let overflowing = format!("{}:a", "9".repeat(40));
-        assert_eq!(
-            err(overflowing.as_bytes()),
-            BencodeError::MalformedLength { offset: 0 }
-        );
-    }
-
-    #[test]
-    fn rejects_bad_structure() {
-        assert_eq!(err(b""), BencodeError::UnexpectedEnd { offset: 0 });
-        assert_eq!(
-            err(b"e"),
-            BencodeError::UnexpectedByte {
-                byte: b'e',
-                offset: 0
-            }
-        );
-        assert_eq!(err(b"l"), BencodeError::UnexpectedEnd { offset: 1 });
-        assert_eq!(err(b"di1e0:e"), BencodeError::KeyNotString { offset: 1 });
-        assert_eq!(err(b"d1:ae"), BencodeError::MissingValue { offset: 4 });
-        assert_eq!(err(b"i1ei2e"), BencodeError::TrailingBytes { offset: 3 });
-        assert_eq!(
-            err(b"x"),
-            BencodeError::UnexpectedByte {
-                byte: b'x',
-                offset: 0
-            }
-        );
-    }
-
-    #[test]
-    fn deep_nesting_is_an_error_not_a_stack_overflow() {
-        let mut deep = vec![b'l'; 10_000];
-        deep.extend(vec![b'e'; 10_000]);
-        assert_eq!(
-            err(&deep),
-            BencodeError::TooDeep {
-                offset: MAX_DEPTH,
-                max: MAX_DEPTH
-            }
-        );
-        let mut ok = vec![b'l'; MAX_DEPTH];
-        ok.extend(vec![b'e'; MAX_DEPTH]);
-        assert_eq!(validate(&ok), Ok(()));
-        let dicts = "d1:a".repeat(10_000);
-        assert!(matches!(
-            err(dicts.as_bytes()),
-            BencodeError::TooDeep { .. }
-        ));
-    }
-
-    #[test]
-    fn finds_the_span_of_a_key() {
-        let doc = b"d1:zi1e4:infod1:bi2e1:ai3ee3:fooli1eee";
-        let span = dict_value_span(doc, b"info")
-            .expect("valid")
-            .expect("present");
-        assert_eq!(&doc[span], b"d1:bi2e1:ai3ee");
-        assert_eq!(dict_value_span(doc, b"nope"), Ok(None));
-        assert_eq!(
-            dict_value_span(b"le", b"info"),
-            Err(BencodeError::NotADictionary)
-        );
-        assert_eq!(
-            dict_value_span(b"d4:infoi1ee ", b"info"),
-            Err(BencodeError::TrailingBytes { offset: 11 })
-        );
-    }
-
-    #[test]
-    fn writers_produce_bencode() {
-        let mut out = Vec::new();
-        write_bytes(&mut out, b"spam");
-        write_int(&mut out, -3);
-        assert_eq!(out, b"4:spami-3e");
-    }
-
-    proptest! {
-        #[test]
-        fn never_panics_on_arbitrary_bytes(input in proptest::collection::vec(any::<u8>(), 0..256)) {
-            let _ = validate(&input);
-            let _ = dict_value_span(&input, b"info");
-        }
-
-        #[test]
-        fn never_panics_on_bencode_like_bytes(
-            input in proptest::collection::vec(
-                prop::sample::select(b"ilde0123456789:-a".to_vec()), 0..128)
-        ) {
-            if validate(&input).is_ok() {
-                prop_assert_eq!(value_end(&input, 0), Ok(input.len()));
-            }
-            let _ = dict_value_span(&input, b"a");
-        }
-    }
-}
+mod tests;
