@@ -6,8 +6,10 @@
 //!
 //! # Layout
 //! - [`choker`]: choking strategies (tit-for-tat and baselines) as pure structs an actor drives.
+//! - [`picker`]: piece picking (rarest-first, endgame, strikes) as a pure struct an actor drives.
 //! - [`proto`]: the sans-IO protocol layer, re-exported from `bt-proto`.
 
 pub mod choker;
+pub mod picker;
 
 pub use bt_proto as proto;
