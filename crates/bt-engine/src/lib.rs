@@ -9,6 +9,8 @@
 //! - [`choker`]: choking strategies (tit-for-tat and baselines) as pure structs an actor drives.
 //! - [`peer`]: the sans-IO peer-wire state machine, codec, handshake and rate meters that each
 //!   connection's actor drives.
+//! - [`picker`]: piece picking (rarest-first, random, sequential; endgame; strikes and bans) as a
+//!   pure struct behind the `PiecePicker` trait.
 //! - [`proto`]: the sans-IO protocol layer, re-exported from `bt-proto`.
 //! - [`storage`]: a torrent's files on disk: positional block I/O, piece hashing, the resume
 //!   check; synchronous, run by the disk actor's worker threads.
@@ -18,6 +20,7 @@
 pub mod actors;
 pub mod choker;
 pub mod peer;
+pub mod picker;
 pub mod storage;
 pub mod tracker;
 
