@@ -21,6 +21,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Create a .torrent file from a file or a directory.
+    Create(cmd::create::CreateArgs),
     /// Show what a .torrent file or a magnet link describes: name, info-hash, size, files.
     Info(cmd::info::InfoArgs),
 }
@@ -28,6 +30,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
+        Command::Create(args) => cmd::create::run(&args),
         Command::Info(args) => cmd::info::run(&args),
     };
     match outcome {

@@ -1,8 +1,10 @@
 //! Tests that run the real `bt` binary.
 //!
 //! Modules:
+//! - `create`: `bt create`, checked against mktorrent and libtorrent.
 //! - `info`: `bt info` on real torrents, magnet links, and broken input (exit codes, one-line errors).
 
+mod create;
 mod info;
 
 use std::path::PathBuf;
