@@ -26,6 +26,7 @@ mod error;
 pub mod peer;
 pub mod picker;
 pub mod storage;
+pub mod torrent;
 pub mod tracker;
 
 pub use bt_proto as proto;

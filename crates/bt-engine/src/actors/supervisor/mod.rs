@@ -1,0 +1,3 @@
+//! `TorrentSupervisor` (in progress): one per torrent.
+
+pub mod msg;
