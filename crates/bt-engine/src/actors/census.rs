@@ -9,6 +9,7 @@
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 /// The kinds of actor a session runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -48,7 +49,14 @@ impl ActorKind {
 
 /// Live actor counts, shared by every guard of one session.
 #[derive(Debug, Clone, Default)]
-pub struct ActorCensus(Arc<[AtomicUsize; 7]>);
+pub struct ActorCensus(Arc<Counts>);
+
+/// The counts, and a notification for each actor that goes.
+#[derive(Debug, Default)]
+struct Counts {
+    alive: [AtomicUsize; 7],
+    gone: tokio::sync::Notify,
+}
 
 impl ActorCensus {
     /// A census with every count at zero.
@@ -58,7 +66,7 @@ impl ActorCensus {
 
     /// Counts one more actor of `kind` until the returned guard drops.
     pub fn enter(&self, kind: ActorKind) -> Alive {
-        self.0[kind.index()].fetch_add(1, Ordering::SeqCst);
+        self.0.alive[kind.index()].fetch_add(1, Ordering::SeqCst);
         Alive {
             census: self.clone(),
             kind,
@@ -67,7 +75,7 @@ impl ActorCensus {
 
     /// Actors of `kind` alive now.
     pub fn count(&self, kind: ActorKind) -> usize {
-        self.0[kind.index()].load(Ordering::SeqCst)
+        self.0.alive[kind.index()].load(Ordering::SeqCst)
     }
 
     /// The kinds with actors alive, with their counts; empty once everything stopped.
@@ -77,6 +85,22 @@ impl ActorCensus {
             .map(|kind| (kind, self.count(kind)))
             .filter(|(_, n)| *n > 0)
             .collect()
+    }
+
+    /// Waits until no actor is alive; returns the ones still alive after `timeout`, if any.
+    pub async fn wait_empty(&self, timeout: Duration) -> Result<(), Vec<(ActorKind, usize)>> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            // Registered before the check, so a departure in between is not missed.
+            let gone = self.0.gone.notified();
+            let alive = self.alive();
+            if alive.is_empty() {
+                return Ok(());
+            }
+            if tokio::time::timeout_at(deadline, gone).await.is_err() {
+                return Err(self.alive());
+            }
+        }
     }
 }
 
@@ -94,7 +118,8 @@ impl fmt::Debug for Alive {
 
 impl Drop for Alive {
     fn drop(&mut self) {
-        self.census.0[self.kind.index()].fetch_sub(1, Ordering::SeqCst);
+        self.census.0.alive[self.kind.index()].fetch_sub(1, Ordering::SeqCst);
+        self.census.0.gone.notify_waiters();
     }
 }
 

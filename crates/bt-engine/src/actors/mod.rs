@@ -12,6 +12,8 @@ pub mod choker;
 pub mod disk;
 pub mod peer;
 pub mod piece_manager;
+pub mod pool;
+pub mod session;
 pub mod supervisor;
 #[cfg(test)]
 pub(crate) mod test_support;

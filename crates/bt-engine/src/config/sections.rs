@@ -247,6 +247,9 @@ pub struct AnnouncerSettings {
     /// The shortest re-announce interval honoured, whatever the tracker says
     /// (`ScheduleConfig::interval_floor`); tests lower it to re-announce every second.
     pub interval_floor_ms: u64,
+    /// The min interval assumed when a tracker names none (`ScheduleConfig::
+    /// default_min_interval`): no announce, early or regular, comes sooner after the last.
+    pub min_interval_ms: u64,
     /// The first back-off after every tracker failed (`ScheduleConfig::backoff_base`).
     pub backoff_base_ms: u64,
     /// The whole HTTP exchange (`HttpConfig::request_timeout`).
@@ -262,6 +265,7 @@ impl Default for AnnouncerSettings {
             numwant: d.numwant,
             stop_timeout_ms: ms(d.stop_timeout),
             interval_floor_ms: ms(d.schedule.interval_floor),
+            min_interval_ms: ms(d.schedule.default_min_interval),
             backoff_base_ms: ms(d.schedule.backoff_base),
             http_timeout_ms: ms(d.transport.http.request_timeout),
             udp_retransmit_ms: ms(d.transport.udp.retransmit_base),
@@ -278,6 +282,7 @@ impl AnnouncerSettings {
             ..AnnouncerConfig::default()
         };
         config.schedule.interval_floor = Duration::from_millis(self.interval_floor_ms);
+        config.schedule.default_min_interval = Duration::from_millis(self.min_interval_ms);
         config.schedule.backoff_base = Duration::from_millis(self.backoff_base_ms);
         config.transport.http.request_timeout = Duration::from_millis(self.http_timeout_ms);
         config.transport.udp.retransmit_base = Duration::from_millis(self.udp_retransmit_ms);

@@ -57,6 +57,8 @@ pub enum DisconnectReason {
     TorrentStopping,
     /// Both sides have every piece: nothing can flow either way.
     BothSeeds,
+    /// Another connection to the same peer is kept instead.
+    Duplicate,
 }
 
 /// Close the connection (from the supervisor).

@@ -92,6 +92,7 @@ impl fmt::Display for PeerExit {
             PeerExit::Closed(DisconnectReason::Banned) => f.write_str("banned"),
             PeerExit::Closed(DisconnectReason::TorrentStopping) => f.write_str("torrent stopping"),
             PeerExit::Closed(DisconnectReason::BothSeeds) => f.write_str("both seeds"),
+            PeerExit::Closed(DisconnectReason::Duplicate) => f.write_str("duplicate connection"),
         }
     }
 }
