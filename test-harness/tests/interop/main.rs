@@ -23,18 +23,21 @@ fn logs() {
 }
 
 /// Waits until `pred` holds for the torrent's statistics, checking after each event.
-async fn wait_stats(handle: &TorrentHandle, pred: impl Fn(&TorrentStats) -> bool) -> TorrentStats {
+async fn wait_stats(
+    handle: &TorrentHandle,
+    pred: impl Fn(&TorrentStats) -> bool,
+) -> anyhow::Result<TorrentStats> {
     let mut events = handle.subscribe();
     let wait = async {
         loop {
-            let stats = handle.stats().await.unwrap();
+            let stats = handle.stats().await?;
             if pred(&stats) {
-                return stats;
+                return Ok(stats);
             }
             let _ = events.recv().await;
         }
     };
-    tokio::time::timeout(TIMEOUT, wait).await.unwrap()
+    tokio::time::timeout(TIMEOUT, wait).await?
 }
 
 #[actix::test]
@@ -66,7 +69,9 @@ async fn bt_downloads_from_a_libtorrent_seeder() {
         .add_torrent(payload.torrent.clone(), AddTorrentOptions::new(dir.path()))
         .await
         .unwrap();
-    let stats = wait_stats(&handle, |s| s.pieces_have == s.pieces_total).await;
+    let stats = wait_stats(&handle, |s| s.pieces_have == s.pieces_total)
+        .await
+        .unwrap();
     assert_eq!(stats.left, 0);
     assert_same_tree(&payload.root, &dir.path().join("from-lt")).unwrap();
     session.shutdown().await;
@@ -112,7 +117,7 @@ async fn a_libtorrent_leecher_downloads_from_bt() {
     let downloaded: u64 = field(&line, "downloaded").unwrap().parse().unwrap();
     assert!(downloaded >= payload.torrent.info.total_length(), "{line}");
     let total = payload.torrent.info.total_length();
-    let stats = wait_stats(&handle, |s| s.uploaded >= total).await;
+    let stats = wait_stats(&handle, |s| s.uploaded >= total).await.unwrap();
     assert_eq!(stats.pieces_have, stats.pieces_total);
     session.shutdown().await;
     session.wait_stopped(TIMEOUT).await.unwrap();
