@@ -1,8 +1,8 @@
 //! In-process BitTorrent swarms for tests and experiments.
 //!
-//! This crate is being built (see the test-harness issue): a mock HTTP and UDP tracker, seeders
-//! and leechers as in-process engine sessions, hostile peers, and `python3-libtorrent` reference
-//! peers. Today it offers the mock tracker and the payload generator; the swarm parts come next.
+//! A mock HTTP and UDP tracker, payloads generated from a seed, and swarms of seeders and
+//! leechers as in-process engine sessions. `python3-libtorrent` runs as a reference
+//! peer through a script. (Hostile, fault-injecting peers come next.)
 //!
 //! Everything here runs on loopback with ports chosen by the OS, content in temporary
 //! directories, and a time-out on every wait, so tests can run in parallel and clean up after
@@ -30,16 +30,23 @@
 //! # Layout
 //! - [`tracker`]: [`MockTracker`], an HTTP (BEP 3, 23, 7, 48) and UDP (BEP 15) tracker on its
 //!   own thread, with a real swarm, a record of announces, and switchable faults.
+//! - [`libtorrent`]: [`LibtorrentPeer`], python3-libtorrent as a reference seeder or leecher.
 //! - [`payload`]: [`Payload`], seeded random files in a temporary directory and their torrent.
+//! - [`swarm`]: [`Swarm`], a mock tracker with seeders and leechers, each an engine session
+//!   in this process.
 //! - [`engine`]: the `bt-engine` crate, re-exported.
 
 #![warn(missing_docs)]
 
+pub mod libtorrent;
 pub mod payload;
+pub mod swarm;
 pub mod tracker;
 
 pub use bt_engine as engine;
+pub use libtorrent::{LibtorrentMode, LibtorrentPeer};
 pub use payload::{Payload, PayloadFile, PayloadLayout, PayloadSpec};
+pub use swarm::{Role, Swarm, SwarmBuilder, SwarmMember, TrackerKind, assert_same_tree};
 pub use tracker::{
     MockTracker, MockTrackerConfig, RecordedAnnounce, SwarmPeer, TrackerMode, Transport,
 };

@@ -7,6 +7,8 @@
 //! # Layout
 //! - [`actors`]: the actix actors, one folder each ([`actors::announcer`], [`actors::disk`]).
 //! - [`choker`]: choking strategies (tit-for-tat and baselines) as pure structs an actor drives.
+//! - [`config`]: [`EngineConfig`], every tunable, loaded from defaults, TOML and `BT_*` variables.
+//! - `error`: [`EngineError`], the torrent-fatal errors (peer errors are [`peer::PeerError`]).
 //! - [`peer`]: the sans-IO peer-wire state machine, codec, handshake and rate meters that each
 //!   connection's actor drives.
 //! - [`picker`]: piece picking (rarest-first, random, sequential; endgame; strikes and bans) as a
@@ -19,9 +21,17 @@
 
 pub mod actors;
 pub mod choker;
+pub mod config;
+mod error;
+mod handle;
 pub mod peer;
 pub mod picker;
 pub mod storage;
+pub mod torrent;
 pub mod tracker;
 
 pub use bt_proto as proto;
+pub use config::EngineConfig;
+pub use error::EngineError;
+pub use handle::{AddTorrentOptions, Session, TorrentHandle};
+pub use torrent::{PeerInfo, TorrentEvent, TorrentState, TorrentStats};

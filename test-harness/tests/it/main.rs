@@ -14,3 +14,14 @@ mod modes;
 mod payload;
 // python3-libtorrent as a reference client announcing over HTTP and UDP.
 mod libtorrent;
+// End-to-end downloads between in-process engine sessions: single and multi-file, several
+// leechers, resume, HTTP and UDP trackers.
+mod swarm;
+
+/// Logs to the test's output when `RUST_LOG` is set (`RUST_LOG=bt_engine=debug`).
+pub fn logs() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+}

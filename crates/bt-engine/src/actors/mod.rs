@@ -7,4 +7,13 @@
 //!   fixed pool of worker threads.
 
 pub mod announcer;
+pub mod census;
+pub mod choker;
 pub mod disk;
+pub mod peer;
+pub mod piece_manager;
+pub mod pool;
+pub mod session;
+pub mod supervisor;
+#[cfg(test)]
+pub(crate) mod test_support;

@@ -51,11 +51,14 @@ use bt_proto::types::{InfoHash, PeerId};
 use tracing::Instrument;
 use url::Url;
 
+use crate::actors::census::Alive;
+use crate::actors::supervisor::msg::{
+    PeerSource, PeersDiscovered, TrackerStatus, TrackerStatusChanged,
+};
 use crate::tracker::{
     self, AnnounceSchedule, Announced, ConnectionId, ScheduleConfig, TierList, TrackerError,
     TransportConfig,
 };
-use msg::{PeerSource, PeersDiscovered, TrackerStatus, TrackerStatusChanged};
 
 /// The announcer's tunables.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,9 +158,18 @@ pub struct Announcer {
     peers_out: Recipient<PeersDiscovered>,
     status_out: Recipient<TrackerStatusChanged>,
     span: tracing::Span,
+    /// Counts this actor in its session's census while it exists.
+    _alive: Option<Alive>,
 }
 
 impl Announcer {
+    /// Counts the actor in a session's [`ActorCensus`](crate::actors::census::ActorCensus)
+    /// for as long as it exists.
+    pub fn with_alive(mut self, alive: Alive) -> Self {
+        self._alive = Some(alive);
+        self
+    }
+
     /// Builds the actor; call `.start()` inside an actix `System` to send `started`.
     pub fn new(setup: AnnouncerSetup) -> Self {
         let tiers = TierList::new(setup.tiers, &mut rand::rng());
@@ -183,6 +195,7 @@ impl Announcer {
             peers_out: setup.peers_out,
             status_out: setup.status_out,
             span: setup.span,
+            _alive: None,
         }
     }
 

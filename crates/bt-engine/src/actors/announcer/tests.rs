@@ -11,11 +11,11 @@ use bt_proto::tracker::{AnnounceEvent, AnnounceRequest, AnnounceResponse, Tracke
 use bt_proto::types::{InfoHash, PeerId};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
-use super::msg::{
-    AnnounceNow, PeerSource, PeersDiscovered, Shutdown, TrackerStatus, TrackerStatusChanged,
-    UpdateProgress, WantMorePeers,
-};
+use super::msg::{AnnounceNow, Shutdown, UpdateProgress, WantMorePeers};
 use super::{Announcer, AnnouncerConfig, AnnouncerSetup, Progress};
+use crate::actors::supervisor::msg::{
+    PeerSource, PeersDiscovered, TrackerStatus, TrackerStatusChanged,
+};
 use crate::tracker::test_support::{
     TEST_TIMEOUT, announce_tracker, http_server, ok_response, recv,
 };

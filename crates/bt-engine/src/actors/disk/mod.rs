@@ -51,6 +51,7 @@ use bt_proto::geometry::PieceIndex;
 use bytes::Bytes;
 use tracing::{Span, debug, trace, warn};
 
+use crate::actors::census::{ActorCensus, Alive};
 use crate::storage::{Storage, StorageError};
 pub use check::check_existing;
 pub use error::DiskError;
@@ -65,12 +66,23 @@ pub struct DiskWriter {
     storage: Arc<Storage>,
     /// The `disk` span, entered for each message so logs carry the torrent's context.
     span: Span,
+    /// Counts this worker in its session's census.
+    _alive: Option<Alive>,
 }
 
 impl DiskWriter {
     /// Starts `threads` workers (at least one) around `storage` and returns the pool's address.
     /// Must be called inside an actix `System`.
     pub fn start(storage: Storage, threads: usize) -> Addr<DiskWriter> {
+        Self::start_counted(storage, threads, None)
+    }
+
+    /// [`start`](Self::start), counting each worker in `census` while it exists.
+    pub fn start_counted(
+        storage: Storage,
+        threads: usize,
+        census: Option<ActorCensus>,
+    ) -> Addr<DiskWriter> {
         let threads = threads.max(1);
         let storage = Arc::new(storage);
         let span = tracing::info_span!("disk", threads);
@@ -78,6 +90,9 @@ impl DiskWriter {
         SyncArbiter::start(threads, move || DiskWriter {
             storage: Arc::clone(&storage),
             span: span.clone(),
+            _alive: census
+                .as_ref()
+                .map(|c| c.enter(crate::actors::census::ActorKind::DiskWriter)),
         })
     }
 

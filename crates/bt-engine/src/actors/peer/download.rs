@@ -1,0 +1,147 @@
+//! The download side of a [`PeerSession`]: what the peer's messages mean for the torrent,
+//! asking the piece manager for work, and taking received blocks to disk.
+
+use std::time::Instant;
+
+use actix::{ActorFutureExt, AsyncContext, Context, WrapFuture};
+use bt_proto::geometry::BlockRef;
+use bt_proto::wire::PeerMessage;
+use bytes::Bytes;
+use tracing::trace;
+
+use super::PeerSession;
+use super::msg::DisconnectReason;
+use crate::actors::choker::msg::InterestChanged;
+use crate::actors::disk::{DiskError, WriteBlock};
+use crate::actors::piece_manager::msg::{
+    BitfieldReceived, BlockReceived, BlockWritten, HaveAllReceived, HaveReceived, RequestBlocks,
+    RequestsReleased,
+};
+use crate::peer::{PeerError, PeerEvent, wire_request};
+
+impl PeerSession {
+    /// Acts on one consequence of a message from the peer.
+    pub(super) fn on_event(&mut self, ctx: &mut Context<Self>, event: PeerEvent) {
+        let key = self.key;
+        let manager = &self.links.manager;
+        match event {
+            PeerEvent::PeerBitfield(bitfield) => {
+                manager.bitfield.do_send(BitfieldReceived { key, bitfield });
+            }
+            PeerEvent::PeerHas(piece) => manager.have.do_send(HaveReceived { key, piece }),
+            PeerEvent::PeerHasAll => manager.have_all.do_send(HaveAllReceived { key }),
+            PeerEvent::Choked { forgotten } => self.release(forgotten),
+            PeerEvent::Rejected(block) => self.release(vec![block]),
+            PeerEvent::Unchoked => {}
+            PeerEvent::Interested | PeerEvent::NotInterested => {
+                self.links.choker_interest.do_send(InterestChanged { key });
+            }
+            PeerEvent::BlockReceived { block, data } => self.on_block(ctx, block, data),
+            PeerEvent::BlockRequested(block) => self.uploads.push_back(block),
+            PeerEvent::RequestCancelled(block) => self.uploads.retain(|b| *b != block),
+            PeerEvent::Reply(message) => self.send(ctx, message),
+            other => trace!(parent: &self.span, event = ?other, "ignored"),
+        }
+    }
+
+    /// Hands requests that will not be answered back to the piece manager.
+    fn release(&self, blocks: Vec<BlockRef>) {
+        if !blocks.is_empty() {
+            let key = self.key;
+            let released = RequestsReleased { key, blocks };
+            self.links.manager.released.do_send(released);
+        }
+    }
+
+    /// Takes a received block to disk in a task detached from the actor: the piece manager
+    /// says whether to write it, the disk writes it (`send().await`: the backpressure), and
+    /// the piece manager learns of the write even if this connection is gone by then.
+    fn on_block(&mut self, ctx: &mut Context<Self>, block: BlockRef, data: Bytes) {
+        let key = self.key;
+        let ask = self.links.manager.received.clone();
+        let disk = self.links.write.clone();
+        let written = self.links.manager.written.clone();
+        let task = actix_rt::spawn(async move {
+            if ask.send(BlockReceived { key, block }).await != Ok(true) {
+                return;
+            }
+            let result = match disk.send(WriteBlock { block, data }).await {
+                Ok(result) => result,
+                Err(mailbox) => Err(DiskError::from(mailbox)),
+            };
+            written.do_send(BlockWritten { block, result });
+        });
+        self.to_disk += 1;
+        let done = async move {
+            let _ = task.await;
+        };
+        ctx.spawn(done.into_actor(self).map(|(), act, ctx| {
+            act.to_disk -= 1;
+            act.maybe_request(ctx);
+        }));
+    }
+
+    /// Asks the piece manager for as many blocks as the pipeline has room for, unless a
+    /// request is in flight or too many blocks are on their way to disk.
+    pub(super) fn maybe_request(&mut self, ctx: &mut Context<Self>) {
+        if self.asking || self.to_disk >= self.settings.max_blocks_to_disk {
+            return;
+        }
+        let max = self.state.wanted_requests(Instant::now());
+        if max == 0 {
+            return;
+        }
+        self.asking = true;
+        let request = self
+            .links
+            .manager
+            .request
+            .send(RequestBlocks { key: self.key, max });
+        ctx.spawn(request.into_actor(self).map(|picked, act, ctx| {
+            act.asking = false;
+            match picked {
+                Ok(blocks) if !blocks.is_empty() => act.request(ctx, blocks),
+                // Nothing to ask this peer for now: the next tick or block asks again.
+                Ok(_) => {}
+                // The piece manager is gone: the torrent is stopping.
+                Err(_) => act.close(ctx, DisconnectReason::TorrentStopping),
+            }
+        }));
+    }
+
+    /// Sends REQUESTs for picked blocks, unless the peer choked us meanwhile (then they go
+    /// back to the piece manager).
+    fn request(&mut self, ctx: &mut Context<Self>, blocks: Vec<BlockRef>) {
+        if self.state.peer_choking() && !self.state.negotiated().fast {
+            self.release(blocks);
+            return;
+        }
+        for message in self.state.request(blocks, Instant::now()) {
+            self.send(ctx, message);
+        }
+        self.flush(ctx);
+    }
+
+    /// The periodic checks: silence, request time-outs, keep-alive, work, useless links.
+    pub(super) fn on_tick(&mut self, ctx: &mut Context<Self>) {
+        let now = Instant::now();
+        if self.state.is_silent(now) {
+            let limit = self.state.config().silence_timeout;
+            return self.fail(ctx, PeerError::Silent(limit));
+        }
+        if self.have.is_complete() && self.state.peer_pieces().is_complete() {
+            return self.close(ctx, DisconnectReason::BothSeeds);
+        }
+        let late = self.state.timed_out_requests(now);
+        for block in &late {
+            self.send(ctx, PeerMessage::Cancel(wire_request(*block)));
+        }
+        self.release(late);
+        if let Some(keep_alive) = self.state.keep_alive(now) {
+            self.send(ctx, keep_alive);
+        }
+        self.maybe_request(ctx);
+        self.pump_uploads(ctx);
+        self.flush(ctx);
+    }
+}

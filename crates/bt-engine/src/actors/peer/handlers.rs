@@ -1,0 +1,128 @@
+//! The [`PeerSession`]'s handlers: the frame stream, the commands, the choker's query.
+
+use std::time::Instant;
+
+use actix::{Context, Handler, MessageResult, StreamHandler};
+use bt_proto::wire::PeerMessage;
+use tracing::trace;
+
+use super::PeerSession;
+use super::msg::{CancelBlocks, Choke, Disconnect, GetChokeInfo, Have, SetInterest, Unchoke};
+use crate::choker::ChokePeer;
+use crate::peer::PeerError;
+
+impl StreamHandler<Result<PeerMessage, PeerError>> for PeerSession {
+    fn handle(&mut self, item: Result<PeerMessage, PeerError>, ctx: &mut Context<Self>) {
+        let now = Instant::now();
+        let events = item.and_then(|message| {
+            trace!(parent: &self.span, ?message, "received");
+            self.state.on_message(message, now)
+        });
+        match events {
+            Ok(events) => {
+                for event in events {
+                    self.on_event(ctx, event);
+                }
+                self.maybe_request(ctx);
+                self.pump_uploads(ctx);
+                self.flush(ctx);
+            }
+            Err(error) => self.fail(ctx, error),
+        }
+    }
+
+    fn finished(&mut self, ctx: &mut Context<Self>) {
+        let eof = std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "the peer closed the connection",
+        );
+        self.fail(ctx, PeerError::Io(eof));
+    }
+}
+
+impl Handler<Choke> for PeerSession {
+    type Result = ();
+
+    fn handle(&mut self, _: Choke, ctx: &mut Context<Self>) {
+        // BEP 3: choking drops the peer's queued requests; reads in flight find their
+        // request gone and are not sent.
+        self.uploads.clear();
+        for message in self.state.choke() {
+            self.send(ctx, message);
+        }
+        self.flush(ctx);
+    }
+}
+
+impl Handler<Unchoke> for PeerSession {
+    type Result = ();
+
+    fn handle(&mut self, _: Unchoke, ctx: &mut Context<Self>) {
+        if let Some(message) = self.state.unchoke() {
+            self.send(ctx, message);
+            self.flush(ctx);
+        }
+    }
+}
+
+impl Handler<Have> for PeerSession {
+    type Result = ();
+
+    fn handle(&mut self, msg: Have, ctx: &mut Context<Self>) {
+        let _ = self.have.set(msg.piece.as_usize());
+        let message = self.state.have(msg.piece);
+        self.send(ctx, message);
+        self.flush(ctx);
+    }
+}
+
+impl Handler<CancelBlocks> for PeerSession {
+    type Result = ();
+
+    fn handle(&mut self, msg: CancelBlocks, ctx: &mut Context<Self>) {
+        let now = Instant::now();
+        for block in msg.blocks {
+            if let Some(message) = self.state.cancel(block, now) {
+                self.send(ctx, message);
+            }
+        }
+        self.maybe_request(ctx);
+        self.flush(ctx);
+    }
+}
+
+impl Handler<SetInterest> for PeerSession {
+    type Result = ();
+
+    fn handle(&mut self, msg: SetInterest, ctx: &mut Context<Self>) {
+        if let Some(message) = self.state.set_interested(msg.interested) {
+            self.send(ctx, message);
+            self.maybe_request(ctx);
+            self.flush(ctx);
+        }
+    }
+}
+
+impl Handler<Disconnect> for PeerSession {
+    type Result = ();
+
+    fn handle(&mut self, msg: Disconnect, ctx: &mut Context<Self>) {
+        self.close(ctx, msg.reason);
+    }
+}
+
+impl Handler<GetChokeInfo> for PeerSession {
+    type Result = MessageResult<GetChokeInfo>;
+
+    fn handle(&mut self, _: GetChokeInfo, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(ChokePeer {
+            key: self.key,
+            interested: self.state.peer_interested(),
+            choked_by_us: self.state.am_choking(),
+            download_rate: self.state.download_rate(Instant::now()),
+            upload_rate: self.state.upload_rate(Instant::now()),
+            connected_at: self.state.connected_at(),
+            last_block_received: self.state.last_block_received(),
+        })
+    }
+}

@@ -1,0 +1,357 @@
+//! `PeerSession`: one per connection, a thin actor around the sans-IO [`PeerState`].
+//!
+//! # What it owns
+//! The socket (a `FramedRead` of [`PeerMessage`]s added as the actor's stream, and a
+//! [`writer::FrameWriter`] that batches frames per turn), the connection's [`PeerState`]
+//! (flags, the peer's pieces, our request pipeline, its requests, rates, misbehaviour), our
+//! own pieces (to know what we may serve), the queue of the peer's requests waiting for a
+//! disk read, and counters of blocks on their way to disk and reads in flight.
+//!
+//! # Messages in and out
+//! In: the peer's frames; the commands of [`msg`] ([`msg::Choke`], [`msg::Unchoke`] from the
+//! choker; [`msg::SetInterest`], [`msg::CancelBlocks`] from the piece manager; [`msg::Have`],
+//! [`msg::Disconnect`] from the supervisor) and the choker's [`msg::GetChokeInfo`].
+//!
+//! Out (all through [`PeerLinks`]; it names no other actor type):
+//! - to the piece manager: `PeerJoined` first, then BITFIELD / HAVE / HAVE ALL events and
+//!   released requests (`do_send`); `RequestBlocks` when the pipeline has room
+//!   (`send().await`, one at a time); per block received, `BlockReceived` (`send().await`,
+//!   which says whether to write it) and, after the write, `BlockWritten`; `PeerLeft` last.
+//! - to the disk pool: `WriteBlock` (`send().await`) for each block the piece manager
+//!   accepts, and `ReadBlock` (`send().await`) for each request it serves.
+//! - to the choker: `PeerJoined`, `InterestChanged`, `PeerLeft` (`do_send`).
+//! - to the supervisor: `PeerStatsUpdated` every statistics interval, `DiskFailed` if a read
+//!   fails, and `PeerDisconnected` with the reason as it stops (`do_send`).
+//!
+//! # Backpressure
+//! Download: a received block goes to a task detached from the actor (so it completes, and
+//! the piece manager learns of the write, even if the connection drops meanwhile) that asks
+//! the piece manager, writes to disk with `send().await`, and reports the write. At most
+//! `max_blocks_to_disk` such tasks per connection: at the cap the connection requests
+//! nothing more, so the peer sends nothing more than what is already requested.
+//! Upload: at most `max_reads_in_flight` disk reads, and none while more than
+//! `write_buffer_limit` bytes wait for the socket.
+//!
+//! # Timers
+//! A tick (`peer.tick_ms`): request time-outs (CANCEL, released to the piece manager),
+//! keep-alives, the silence time-out, asking for work again, and closing a connection where
+//! both sides are seeds. A statistics interval for `PeerStatsUpdated`.
+//!
+//! # What stops it
+//! A [`PeerError`] (from the wire, the state machine, a time-out or the socket), the peer
+//! hanging up, or [`msg::Disconnect`]. The reason goes to the supervisor in
+//! `PeerDisconnected`.
+//!
+//! # Logging
+//! A `peer{addr}` span, child of the torrent's span.
+//!
+//! # Layout
+//! - this module: the actor, its setup and lifecycle.
+//! - `handlers`: the commands and the frame stream.
+//! - `download`: peer events, requests, received blocks.
+//! - `upload`: serving the peer's requests.
+//! - `writer`: [`writer::FrameWriter`].
+//! - `links`: [`PeerLinks`]; `handle`: [`PeerHandle`].
+
+mod download;
+pub mod handle;
+mod handlers;
+mod links;
+pub mod msg;
+#[cfg(test)]
+mod tests;
+mod upload;
+mod writer;
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use actix::{Actor, ActorContext, ActorFutureExt, Addr, AsyncContext, Context, WrapFuture};
+use actix_rt::ArbiterHandle;
+use bt_proto::PeerId;
+use bt_proto::bitfield::Bitfield;
+use bt_proto::geometry::{BlockRef, Lengths};
+use bt_proto::wire::{DecoderConfig, PeerMessage};
+use tokio::io::AsyncWriteExt;
+use tokio::sync::OwnedSemaphorePermit;
+use tokio_util::codec::FramedRead;
+use tracing::{Span, debug};
+
+pub use handle::PeerHandle;
+pub use links::PeerLinks;
+
+use crate::actors::census::Alive;
+use crate::actors::choker::msg as choker;
+use crate::actors::piece_manager::msg::{PeerJoined, PeerLeft};
+use crate::actors::supervisor::msg::{PeerDisconnected, PeerExit, PeerStatsUpdated, PeerTransfer};
+use crate::choker::PeerKey;
+use crate::config::PeerSettings;
+use crate::peer::{Negotiated, PeerCodec, PeerConfig, PeerError, PeerState};
+use msg::DisconnectReason;
+use writer::FrameWriter;
+
+/// The read buffer of a connection: room for several blocks per read system call.
+const READ_BUFFER: usize = 256 * 1024;
+
+/// Everything a [`PeerSession`] is built from (the socket aside).
+#[derive(Debug)]
+pub struct PeerSetup {
+    /// The torrent's key for this connection.
+    pub key: PeerKey,
+    /// The peer's address.
+    pub addr: SocketAddr,
+    /// The peer's id, from its handshake.
+    pub peer_id: PeerId,
+    /// The extensions both handshakes announced.
+    pub negotiated: Negotiated,
+    /// The torrent's geometry.
+    pub lengths: Lengths,
+    /// The pieces we have now: sent as BITFIELD, and what we may serve.
+    pub have: Bitfield,
+    /// The protocol state machine's limits.
+    pub config: PeerConfig,
+    /// The actor's own limits and tick.
+    pub settings: PeerSettings,
+    /// How often to report counters to the supervisor.
+    pub stats_interval: Duration,
+    /// Where everything goes.
+    pub links: PeerLinks,
+    /// The torrent's span; the connection's span is its child.
+    pub span: Span,
+    /// The session's connection slot, released when the connection ends.
+    pub permit: Option<OwnedSemaphorePermit>,
+    /// Counts the actor in its session's census.
+    pub alive: Option<Alive>,
+}
+
+/// One peer connection; see the module docs.
+#[derive(Debug)]
+pub struct PeerSession {
+    key: PeerKey,
+    state: PeerState,
+    /// Our pieces: what we may serve.
+    have: Bitfield,
+    writer: FrameWriter,
+    links: PeerLinks,
+    settings: PeerSettings,
+    stats_interval: Duration,
+    /// A `RequestBlocks` is in flight.
+    asking: bool,
+    /// Received blocks whose detached disk task has not finished.
+    to_disk: usize,
+    /// The peer's requests waiting for a disk read, oldest first.
+    uploads: VecDeque<BlockRef>,
+    /// Disk reads in flight.
+    reading: usize,
+    /// The counters last reported, so an idle connection reports nothing.
+    reported: PeerTransfer,
+    /// Why the connection ends, once known.
+    exit: Option<PeerExit>,
+    span: Span,
+    _permit: Option<OwnedSemaphorePermit>,
+    _alive: Option<Alive>,
+}
+
+impl PeerSession {
+    /// Starts a connection's actor on `arbiter`, moving `stream` there (it must be a
+    /// non-blocking socket detached from its runtime with `into_std`). The address is valid
+    /// at once, so the caller can register the connection before the actor runs.
+    pub fn start_in(
+        arbiter: &ArbiterHandle,
+        stream: std::net::TcpStream,
+        setup: PeerSetup,
+    ) -> Addr<PeerSession> {
+        PeerSession::start_in_arbiter(arbiter, move |ctx| {
+            let (writer, failure) = match attach(stream, &setup, ctx) {
+                Ok(half) => (FrameWriter::new(Some(half)), None),
+                Err(e) => (FrameWriter::new(None), Some(PeerExit::Error(e))),
+            };
+            PeerSession::new(setup, writer, failure)
+        })
+    }
+
+    fn new(setup: PeerSetup, writer: FrameWriter, exit: Option<PeerExit>) -> Self {
+        let span = tracing::debug_span!(parent: &setup.span, "peer", addr = %setup.addr);
+        let now = Instant::now();
+        Self {
+            key: setup.key,
+            state: PeerState::new(setup.lengths, setup.negotiated, setup.config, now),
+            have: setup.have,
+            writer,
+            links: setup.links,
+            settings: setup.settings,
+            stats_interval: setup.stats_interval,
+            asking: false,
+            to_disk: 0,
+            uploads: VecDeque::new(),
+            reading: 0,
+            reported: PeerTransfer::default(),
+            exit,
+            span,
+            _permit: setup.permit,
+            _alive: setup.alive,
+        }
+    }
+
+    /// Queues a frame; a frame we cannot encode ends the connection.
+    fn send(&mut self, ctx: &mut Context<Self>, message: PeerMessage) {
+        if let Err(e) = self.writer.message(message) {
+            self.fail(ctx, e);
+        }
+    }
+
+    /// Ends the connection because of `error` (the first reason wins).
+    fn fail(&mut self, ctx: &mut Context<Self>, error: PeerError) {
+        self.exit.get_or_insert(PeerExit::Error(error));
+        ctx.stop();
+    }
+
+    /// Ends the connection on our own initiative.
+    fn close(&mut self, ctx: &mut Context<Self>, reason: DisconnectReason) {
+        self.exit.get_or_insert(PeerExit::Closed(reason));
+        ctx.stop();
+    }
+
+    /// Schedules a write of everything queued, after the rest of this turn.
+    fn flush(&mut self, ctx: &mut Context<Self>) {
+        if self.writer.scheduled || !self.writer.ready() {
+            return;
+        }
+        self.writer.scheduled = true;
+        ctx.spawn(actix::fut::ready(()).map(|(), act: &mut Self, ctx| {
+            act.writer.scheduled = false;
+            act.write_batch(ctx);
+        }));
+    }
+
+    /// Writes one batch; on completion, the next batch and more uploads.
+    fn write_batch(&mut self, ctx: &mut Context<Self>) {
+        let Some((mut half, batch)) = self.writer.take_batch() else {
+            return;
+        };
+        let write = async move {
+            let result = half.write_all(&batch).await;
+            (half, result)
+        };
+        ctx.spawn(write.into_actor(self).map(|(half, result), act, ctx| {
+            act.writer.finish(half);
+            match result {
+                Ok(()) => {
+                    act.state.note_sent(Instant::now());
+                    act.pump_uploads(ctx);
+                    act.flush(ctx);
+                }
+                Err(e) => act.fail(ctx, PeerError::Io(e)),
+            }
+        }));
+    }
+
+    /// The counters now.
+    fn transfer(&self, now: Instant) -> PeerTransfer {
+        let stats = self.state.stats();
+        PeerTransfer {
+            downloaded: stats.downloaded,
+            uploaded: stats.uploaded,
+            download_rate: self.state.download_rate(now),
+            upload_rate: self.state.upload_rate(now),
+        }
+    }
+
+    /// Reports the counters if they changed.
+    fn report_stats(&mut self) {
+        let transfer = self.transfer(Instant::now());
+        if transfer != self.reported {
+            self.reported = transfer;
+            let key = self.key;
+            self.links.stats.do_send(PeerStatsUpdated { key, transfer });
+        }
+    }
+
+    /// Registers with the piece manager and the choker (before any other message to them).
+    fn register(&self, ctx: &mut Context<Self>) {
+        let me = ctx.address();
+        self.links.manager.joined.do_send(PeerJoined {
+            key: self.key,
+            interest: me.clone().recipient(),
+            cancel: me.clone().recipient(),
+        });
+        self.links.choker_joined.do_send(choker::PeerJoined {
+            key: self.key,
+            choke: me.clone().recipient(),
+            unchoke: me.clone().recipient(),
+            info: me.recipient(),
+        });
+    }
+
+    /// Our first message: what we have (BEP 3 BITFIELD, or BEP 6 HAVE ALL / HAVE NONE).
+    fn announce_pieces(&mut self, ctx: &mut Context<Self>) {
+        let fast = self.state.negotiated().fast;
+        let message = if fast && self.have.is_complete() {
+            Some(PeerMessage::HaveAll)
+        } else if fast && self.have.none() {
+            Some(PeerMessage::HaveNone)
+        } else if self.have.none() {
+            None
+        } else {
+            Some(PeerMessage::Bitfield(self.have.to_bytes().into()))
+        };
+        if let Some(message) = message {
+            self.send(ctx, message);
+        }
+    }
+}
+
+/// Registers `stream` with the current Arbiter's runtime, splits it, and adds the read half
+/// as the actor's stream; returns the write half.
+fn attach(
+    stream: std::net::TcpStream,
+    setup: &PeerSetup,
+    ctx: &mut Context<PeerSession>,
+) -> Result<tokio::net::tcp::OwnedWriteHalf, PeerError> {
+    let stream = tokio::net::TcpStream::from_std(stream)?;
+    // Requests and HAVEs are small and latency-bound; batching is ours to do.
+    stream.set_nodelay(true)?;
+    let (read, write) = stream.into_split();
+    let codec = PeerCodec::new(DecoderConfig {
+        piece_count: Some(setup.lengths.piece_count()),
+        ..DecoderConfig::default()
+    });
+    ctx.add_stream(FramedRead::with_capacity(read, codec, READ_BUFFER));
+    Ok(write)
+}
+
+impl Actor for PeerSession {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        if self.exit.is_some() {
+            ctx.stop();
+            return;
+        }
+        debug!(parent: &self.span, key = self.key.0, "peer connected");
+        self.register(ctx);
+        self.announce_pieces(ctx);
+        self.flush(ctx);
+        ctx.run_interval(self.settings.tick(), |act, ctx| act.on_tick(ctx));
+        ctx.run_interval(self.stats_interval, |act, _| act.report_stats());
+    }
+
+    fn stopped(&mut self, _ctx: &mut Self::Context) {
+        let exit = self
+            .exit
+            .take()
+            .unwrap_or(PeerExit::Closed(DisconnectReason::TorrentStopping));
+        debug!(parent: &self.span, reason = %exit, "peer disconnected");
+        self.links.manager.left.do_send(PeerLeft { key: self.key });
+        self.links
+            .choker_left
+            .do_send(choker::PeerLeft { key: self.key });
+        let transfer = self.transfer(Instant::now());
+        self.links.disconnected.do_send(PeerDisconnected {
+            key: self.key,
+            exit,
+            transfer,
+        });
+    }
+}

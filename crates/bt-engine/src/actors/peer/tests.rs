@@ -1,0 +1,332 @@
+//! A `PeerSession` over a real loopback socket, with the test playing the remote peer through
+//! `PeerCodec`, a real disk pool, and a stub standing in for the piece manager, the choker
+//! and the supervisor.
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix::{Actor, Addr, Arbiter, Context, Handler, MessageResult};
+use bt_proto::geometry::{BlockRef, Lengths};
+
+use bt_proto::wire::BlockRequest;
+use bytes::Bytes;
+use tempfile::TempDir;
+use tokio::net::TcpStream;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio_util::codec::Framed;
+
+use super::msg::{SetInterest, Unchoke};
+use super::*;
+use crate::actors::choker::msg as choker;
+use crate::actors::disk::{DiskWriter, ReadBlock};
+use crate::actors::piece_manager::PieceManagerLink;
+use crate::actors::piece_manager::msg::*;
+use crate::actors::supervisor::msg::DiskFailed;
+use crate::actors::test_support::TIMEOUT;
+use crate::storage::test_support::{payload, single_file};
+use crate::storage::{Storage, StorageConfig};
+
+const PIECE: u32 = 32 * 1024;
+const LEN: usize = 2 * PIECE as usize + 5000;
+
+/// What the stub saw.
+#[derive(Debug)]
+enum Event {
+    Joined,
+    Bitfield,
+    Written,
+    DiskFailed,
+    Left,
+    Disconnected(PeerExit),
+}
+
+/// Stands in for the piece manager (hands out `blocks` once, accepts every block), the
+/// choker and the supervisor.
+struct Stub {
+    tx: UnboundedSender<Event>,
+    blocks: Vec<BlockRef>,
+}
+
+impl Actor for Stub {
+    type Context = Context<Self>;
+}
+
+macro_rules! stub {
+    ($msg:ty, |$m:ident, $me:ident| $body:expr) => {
+        impl Handler<$msg> for Stub {
+            type Result = ();
+            fn handle(&mut self, $m: $msg, _: &mut Context<Self>) {
+                let $me = &mut *self;
+                let event: Option<Event> = $body;
+                if let Some(event) = event {
+                    let _ = $me.tx.send(event);
+                }
+            }
+        }
+    };
+}
+
+stub!(PeerJoined, |_m, _me| Some(Event::Joined));
+stub!(BitfieldReceived, |_m, _me| Some(Event::Bitfield));
+stub!(HaveReceived, |_m, _me| None);
+stub!(HaveAllReceived, |_m, _me| None);
+stub!(PeerLeft, |_m, _me| Some(Event::Left));
+stub!(BlockWritten, |m, _me| {
+    m.result.expect("the write succeeds");
+    Some(Event::Written)
+});
+stub!(RequestsReleased, |_m, _me| None);
+stub!(choker::PeerJoined, |_m, _me| None);
+stub!(choker::PeerLeft, |_m, _me| None);
+stub!(choker::InterestChanged, |_m, _me| None);
+stub!(PeerDisconnected, |m, _me| Some(Event::Disconnected(m.exit)));
+stub!(PeerStatsUpdated, |_m, _me| None);
+stub!(DiskFailed, |_m, _me| Some(Event::DiskFailed));
+
+impl Handler<RequestBlocks> for Stub {
+    type Result = MessageResult<RequestBlocks>;
+    fn handle(&mut self, msg: RequestBlocks, _: &mut Context<Self>) -> Self::Result {
+        let n = msg.max.min(self.blocks.len());
+        MessageResult(self.blocks.drain(..n).collect())
+    }
+}
+
+impl Handler<BlockReceived> for Stub {
+    type Result = bool;
+    fn handle(&mut self, _: BlockReceived, _: &mut Context<Self>) -> bool {
+        true
+    }
+}
+
+struct Fixture {
+    _dir: TempDir,
+    data: Vec<u8>,
+    lengths: Lengths,
+    disk: Addr<DiskWriter>,
+    events: UnboundedReceiver<Event>,
+    session: Addr<PeerSession>,
+    /// The remote peer, played by the test.
+    remote: Framed<TcpStream, PeerCodec>,
+}
+
+/// A connection whose disk holds the payload if `seeding`, and nothing otherwise.
+async fn fixture(seeding: bool, settings: PeerSettings, config: PeerConfig) -> Fixture {
+    let dir = TempDir::new().unwrap();
+    let data = payload(LEN, 3);
+    let info = single_file("f", PIECE, &data);
+    let storage = Storage::open(dir.path(), &info, &StorageConfig::default()).unwrap();
+    let lengths = *storage.lengths();
+    if seeding {
+        crate::storage::test_support::write_all(&storage, &data);
+    }
+    let disk = DiskWriter::start(storage, 2);
+    let (tx, events) = unbounded_channel();
+    let all = lengths.pieces().flat_map(|p| lengths.blocks(p)).collect();
+    let stub = Stub { tx, blocks: all }.start();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let remote = TcpStream::connect(listener.local_addr().unwrap())
+        .await
+        .unwrap();
+    let (ours, addr) = listener.accept().unwrap();
+    ours.set_nonblocking(true).unwrap();
+    let count = lengths.piece_count() as usize;
+    let have = if seeding {
+        Bitfield::full(count)
+    } else {
+        Bitfield::new(count)
+    };
+    let setup = PeerSetup {
+        key: PeerKey(1),
+        addr,
+        peer_id: PeerId([9; 20]),
+        negotiated: Negotiated::default(),
+        lengths,
+        have,
+        config,
+        settings,
+        stats_interval: Duration::from_millis(100),
+        links: links(&stub, &disk),
+        span: Span::none(),
+        permit: None,
+        alive: None,
+    };
+    let session = PeerSession::start_in(&Arbiter::current(), ours, setup);
+    Fixture {
+        _dir: dir,
+        data,
+        lengths,
+        disk,
+        events,
+        session,
+        remote: Framed::new(remote, PeerCodec::default()),
+    }
+}
+
+fn links(stub: &Addr<Stub>, disk: &Addr<DiskWriter>) -> PeerLinks {
+    PeerLinks {
+        manager: PieceManagerLink::of(stub),
+        choker_joined: stub.clone().recipient(),
+        choker_left: stub.clone().recipient(),
+        choker_interest: stub.clone().recipient(),
+        disconnected: stub.clone().recipient(),
+        stats: stub.clone().recipient(),
+        disk_failed: stub.clone().recipient(),
+        write: disk.clone().recipient(),
+        read: disk.clone().recipient(),
+    }
+}
+
+async fn recv(remote: &mut Framed<TcpStream, PeerCodec>) -> PeerMessage {
+    use std::future::poll_fn;
+    use std::pin::Pin;
+    let next = poll_fn(|cx| actix::prelude::Stream::poll_next(Pin::new(&mut *remote), cx));
+    tokio::time::timeout(TIMEOUT, next)
+        .await
+        .expect("a frame in time")
+        .expect("the connection is open")
+        .expect("a valid frame")
+}
+
+async fn send(remote: &mut Framed<TcpStream, PeerCodec>, message: PeerMessage) {
+    use std::future::poll_fn;
+    use std::pin::Pin;
+    use tokio_util::codec::Encoder;
+    let mut buf = bytes::BytesMut::new();
+    PeerCodec::default().encode(message, &mut buf).unwrap();
+    let stream = remote.get_mut();
+    tokio::io::AsyncWriteExt::write_all(stream, &buf)
+        .await
+        .unwrap();
+    let _ = poll_fn(|cx| tokio::io::AsyncWrite::poll_flush(Pin::new(&mut *stream), cx)).await;
+}
+
+async fn event(events: &mut UnboundedReceiver<Event>) -> Event {
+    tokio::time::timeout(TIMEOUT, events.recv())
+        .await
+        .expect("an event in time")
+        .expect("the stub is alive")
+}
+
+#[actix::test]
+async fn downloads_requested_blocks_to_disk() {
+    let mut f = fixture(false, PeerSettings::default(), PeerConfig::default()).await;
+    assert!(matches!(event(&mut f.events).await, Event::Joined));
+    let full = Bitfield::full(f.lengths.piece_count() as usize);
+    send(&mut f.remote, PeerMessage::Bitfield(full.to_bytes().into())).await;
+    assert!(matches!(event(&mut f.events).await, Event::Bitfield));
+    f.session.do_send(SetInterest { interested: true });
+    assert_eq!(recv(&mut f.remote).await, PeerMessage::Interested);
+    send(&mut f.remote, PeerMessage::Unchoke).await;
+    let total = f
+        .lengths
+        .pieces()
+        .map(|p| f.lengths.block_count(p))
+        .sum::<u32>() as usize;
+    let mut served = 0;
+    while served < total {
+        let PeerMessage::Request(BlockRequest {
+            piece,
+            offset,
+            length,
+        }) = recv(&mut f.remote).await
+        else {
+            continue;
+        };
+        let start =
+            f.lengths.piece_offset(f.lengths.piece(piece).unwrap()) as usize + offset as usize;
+        let data = Bytes::copy_from_slice(&f.data[start..start + length as usize]);
+        send(
+            &mut f.remote,
+            PeerMessage::Piece {
+                piece,
+                offset,
+                data,
+            },
+        )
+        .await;
+        served += 1;
+    }
+    let mut written = 0;
+    while written < total {
+        if let Event::Written = event(&mut f.events).await {
+            written += 1;
+        }
+    }
+    let first = f.lengths.block(f.lengths.piece(0).unwrap(), 0).unwrap();
+    let on_disk = f
+        .disk
+        .send(ReadBlock { block: first })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(&on_disk[..], &f.data[..first.len as usize]);
+}
+
+#[actix::test]
+async fn serves_blocks_only_once_unchoked() {
+    let mut f = fixture(true, PeerSettings::default(), PeerConfig::default()).await;
+    let PeerMessage::Bitfield(bits) = recv(&mut f.remote).await else {
+        panic!("a seed starts with its bitfield");
+    };
+    assert!(Bitfield::from_bytes(&bits, 3).unwrap().is_complete());
+    let request = BlockRequest {
+        piece: 1,
+        offset: 16_384,
+        length: 16_384,
+    };
+    send(&mut f.remote, PeerMessage::Interested).await;
+    send(&mut f.remote, PeerMessage::Request(request)).await;
+    f.session.do_send(Unchoke);
+    assert_eq!(recv(&mut f.remote).await, PeerMessage::Unchoke);
+    send(&mut f.remote, PeerMessage::Request(request)).await;
+    let PeerMessage::Piece {
+        piece,
+        offset,
+        data,
+    } = recv(&mut f.remote).await
+    else {
+        panic!("the block, and only once: the choked request was dropped");
+    };
+    assert_eq!((piece, offset), (1, 16_384));
+    let start = PIECE as usize + 16_384;
+    assert_eq!(&data[..], &f.data[start..start + 16_384]);
+    drop(f.disk);
+}
+
+#[actix::test]
+async fn a_hang_up_is_reported_with_its_reason() {
+    let mut f = fixture(false, PeerSettings::default(), PeerConfig::default()).await;
+    assert!(matches!(event(&mut f.events).await, Event::Joined));
+    drop(f.remote);
+    let mut left = false;
+    loop {
+        match event(&mut f.events).await {
+            Event::Left => left = true,
+            Event::Disconnected(PeerExit::Error(PeerError::Io(_))) => break,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(left, "the piece manager hears of it before the supervisor");
+}
+
+#[actix::test]
+async fn a_silent_peer_is_dropped() {
+    let settings = PeerSettings {
+        tick_ms: 10,
+        ..PeerSettings::default()
+    };
+    let config = PeerConfig {
+        silence_timeout: Duration::from_millis(50),
+        ..PeerConfig::default()
+    };
+    let mut f = fixture(false, settings, config).await;
+    loop {
+        if let Event::Disconnected(exit) = event(&mut f.events).await {
+            assert!(
+                matches!(exit, PeerExit::Error(PeerError::Silent(_))),
+                "{exit}"
+            );
+            break;
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! The session actor's handlers.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use actix::{
+    Actor, ActorContext, ActorFutureExt, Context, Handler, MessageResult, ResponseActFuture,
+    StreamHandler, WrapFuture,
+};
+use tokio::net::TcpStream;
+use tokio::sync::broadcast;
+use tracing::warn;
+
+use super::Session;
+use super::msg::{AddTorrent, GetTorrent, ListTorrents, RemoveTorrent, Shutdown, TorrentLink};
+use crate::EngineError;
+use crate::actors::pool::ArbiterPool;
+use crate::actors::supervisor::msg::Shutdown as StopTorrent;
+use crate::actors::supervisor::{SupervisorSetup, TorrentSupervisor};
+
+/// Events a subscriber may fall behind by before it misses some (it then gets `Lagged`).
+const EVENT_CAPACITY: usize = 1024;
+
+impl StreamHandler<io::Result<(TcpStream, SocketAddr)>> for Session {
+    fn handle(&mut self, item: io::Result<(TcpStream, SocketAddr)>, ctx: &mut Context<Self>) {
+        match item {
+            Ok((stream, addr)) => self.accept(ctx, stream, addr),
+            // Out of file descriptors and the like: ours to fix; keep listening.
+            Err(error) => warn!(parent: &self.span, %error, "accept failed"),
+        }
+    }
+
+    fn finished(&mut self, _: &mut Context<Self>) {
+        // A listener never ends on its own; keep the session (and its torrents) running.
+    }
+}
+
+impl Handler<AddTorrent> for Session {
+    type Result = Result<TorrentLink, EngineError>;
+
+    fn handle(&mut self, msg: AddTorrent, _: &mut Context<Self>) -> Self::Result {
+        let info_hash = msg.metainfo.info_hash;
+        if self.torrents.contains_key(&info_hash) {
+            return Err(EngineError::DuplicateTorrent(info_hash));
+        }
+        let (events, _) = broadcast::channel(EVENT_CAPACITY);
+        let handles = self.arbiters.iter().map(|a| a.handle()).collect();
+        let supervisor = TorrentSupervisor::new(SupervisorSetup {
+            metainfo: msg.metainfo,
+            download_dir: msg.download_dir,
+            config: Arc::clone(&self.config),
+            peer_id: self.peer_id,
+            listen_port: self.listen_port,
+            arbiters: ArbiterPool::new(handles),
+            slots: Arc::clone(&self.slots),
+            events: events.clone(),
+            census: self.census.clone(),
+            paused: msg.paused,
+        })?
+        .start();
+        let link = TorrentLink {
+            info_hash,
+            supervisor,
+            events,
+        };
+        self.torrents.insert(info_hash, link.clone());
+        self.update_routes();
+        Ok(link)
+    }
+}
+
+impl Handler<GetTorrent> for Session {
+    type Result = Option<TorrentLink>;
+
+    fn handle(&mut self, msg: GetTorrent, _: &mut Context<Self>) -> Self::Result {
+        self.torrents.get(&msg.info_hash).cloned()
+    }
+}
+
+impl Handler<ListTorrents> for Session {
+    type Result = MessageResult<ListTorrents>;
+
+    fn handle(&mut self, _: ListTorrents, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(self.torrents.keys().copied().collect())
+    }
+}
+
+impl Handler<RemoveTorrent> for Session {
+    type Result = ResponseActFuture<Self, Result<(), EngineError>>;
+
+    fn handle(&mut self, msg: RemoveTorrent, _: &mut Context<Self>) -> Self::Result {
+        let removed = self.torrents.remove(&msg.info_hash);
+        self.update_routes();
+        let stop = async move {
+            let link = removed.ok_or(EngineError::UnknownTorrent(msg.info_hash))?;
+            link.supervisor.send(StopTorrent).await?;
+            Ok(())
+        };
+        Box::pin(stop.into_actor(self))
+    }
+}
+
+impl Handler<Shutdown> for Session {
+    type Result = ResponseActFuture<Self, ()>;
+
+    fn handle(&mut self, _: Shutdown, _: &mut Context<Self>) -> Self::Result {
+        let torrents: Vec<TorrentLink> = self.torrents.drain().map(|(_, link)| link).collect();
+        self.update_routes();
+        // Every request is queued at once, so the torrents stop concurrently.
+        let requests: Vec<_> = torrents
+            .iter()
+            .map(|link| link.supervisor.send(StopTorrent))
+            .collect();
+        let stop = async move {
+            for request in requests {
+                let _ = request.await;
+            }
+        };
+        Box::pin(stop.into_actor(self).map(|(), _, ctx| ctx.stop()))
+    }
+}

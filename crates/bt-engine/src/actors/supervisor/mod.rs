@@ -1,0 +1,443 @@
+//! `TorrentSupervisor`: one per torrent; starts and stops the torrent's other actors, owns
+//! its state machine and statistics, and decides which connections exist.
+//!
+//! # What it owns
+//! The torrent's state ([`TorrentState`]: checking → downloading → seeding, paused, error),
+//! the pieces we have (from the resume check and `PieceVerified`), the addresses of the
+//! torrent's actors (DiskWriter pool, PieceManager, Choker, Announcer), every connection's
+//! [`PeerHandle`] and last counters, the peers known from trackers and when to dial them
+//! again, the banned peers, and the sender of the torrent's events.
+//!
+//! # Life
+//! 1. Started: `Checking`. Opens the storage (one blocking call, off the actor thread),
+//!    starts the DiskWriter pool and runs the resume check on it.
+//! 2. Starts the PieceManager, the Choker and the Announcer (which announces `started` with
+//!    the `left` the check found); `Downloading`, or `Seeding` if nothing is missing.
+//! 3. Dials peers the announcer discovers (deduplicated, within the per-torrent limit and
+//!    the session's connection slots, never ourselves, never banned ones) and admits the
+//!    connections the session accepted for it; each connection's `PeerSession` starts on a
+//!    worker Arbiter.
+//! 4. On each `PieceVerified`: HAVE to every connection, an event, new progress for the
+//!    announcer; on the last piece `Seeding`, `completed` to the trackers, `Completed`.
+//! 5. A disk error puts the torrent in `Error` (with the OS message) and closes everything.
+//!
+//! # Messages in and out
+//! In ([`msg`]): `PeersDiscovered`, `TrackerStatusChanged` (announcer); `PieceVerified`,
+//! `PieceFailed`, `DiskFailed` (piece manager, connections); `PeerStatsUpdated`,
+//! `PeerDisconnected` (connections); `IncomingPeer` (session); `Pause`, `Resume`,
+//! `Shutdown`, `GetStats` (handle, session).
+//! Out: `Have` and `Disconnect` to connections, `ModeChanged` to the choker,
+//! `UpdateProgress` and `AnnounceNow` to the announcer (all `do_send`); `Shutdown` to each
+//! actor it started; [`TorrentEvent`]s on a broadcast channel.
+//!
+//! # Timers
+//! Every `redial_interval`: dial known peers whose back-off has passed. Every
+//! `stats_interval`: a `Progress` event and fresh statistics for the announcer.
+//!
+//! # What stops it
+//! [`msg::Shutdown`]: connections closed, `stopped` announced (bounded by the announcer's
+//! stop timeout), the other actors stopped; the reply comes when that is done.
+//!
+//! # Layout
+//! - this module: the actor, its setup, start-up and state changes.
+//! - `peers`: dialling, admitting and forgetting connections.
+//! - `handlers`: the messages.
+//! - `stats`: statistics and progress.
+
+mod handlers;
+pub mod msg;
+mod peers;
+mod stats;
+
+pub(crate) use peers::our_reserved;
+
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix::{Actor, ActorContext, ActorFutureExt, Addr, AsyncContext, Context, WrapFuture};
+use bt_proto::bitfield::Bitfield;
+use bt_proto::geometry::Lengths;
+use bt_proto::metainfo::Metainfo;
+use bt_proto::tracker::AnnounceEvent;
+use bt_proto::{InfoHash, PeerId};
+use tokio::sync::{Semaphore, broadcast, oneshot};
+use tracing::{Span, error, info};
+
+use crate::EngineError;
+use crate::actors::announcer::msg::AnnounceNow;
+use crate::actors::announcer::{Announcer, AnnouncerSetup, Progress};
+use crate::actors::census::{ActorCensus, ActorKind, Alive};
+use crate::actors::choker::{Choker, ChokerSetup};
+use crate::actors::disk::{DiskWriter, check_existing};
+use crate::actors::peer::PeerHandle;
+use crate::actors::peer::msg::DisconnectReason;
+use crate::actors::piece_manager::{PieceManager, PieceManagerOutputs, PieceManagerSetup};
+use crate::actors::pool::ArbiterPool;
+use crate::choker::{PeerKey, TitForTat, TorrentMode};
+use crate::config::EngineConfig;
+use crate::picker::StandardPicker;
+use crate::storage::{Storage, StorageConfig};
+use crate::torrent::{TorrentEvent, TorrentState};
+use msg::PeerTransfer;
+
+/// Everything a [`TorrentSupervisor`] is built from.
+#[derive(Debug)]
+pub struct SupervisorSetup {
+    /// The torrent.
+    pub metainfo: Arc<Metainfo>,
+    /// Where its files are (`DIR/NAME` or `DIR/NAME/...`).
+    pub download_dir: PathBuf,
+    /// The session's configuration.
+    pub config: Arc<EngineConfig>,
+    /// Our peer id.
+    pub peer_id: PeerId,
+    /// The port we accept connections on, for the trackers.
+    pub listen_port: u16,
+    /// Where connections run.
+    pub arbiters: ArbiterPool,
+    /// The session's connection slots.
+    pub slots: Arc<Semaphore>,
+    /// Where the torrent's events go.
+    pub events: broadcast::Sender<TorrentEvent>,
+    /// The session's actor census.
+    pub census: ActorCensus,
+    /// Start paused (check the data, then stay idle).
+    pub paused: bool,
+}
+
+/// One connection, as the supervisor knows it.
+#[derive(Debug)]
+struct PeerEntry {
+    handle: PeerHandle,
+    peer_id: PeerId,
+    outgoing: bool,
+    transfer: PeerTransfer,
+}
+
+/// A peer address from a tracker and when to try it (again).
+#[derive(Debug, Clone, Copy)]
+struct Known {
+    /// Dials that failed in a row.
+    failures: u32,
+    /// Not dialled before this.
+    retry_at: Instant,
+    /// Who answered there last time: not dialled while connected to that peer some other way.
+    peer_id: Option<PeerId>,
+    /// It was a seed when we were one: not dialled again while we seed.
+    seed: bool,
+}
+
+/// The torrent's actors, once started.
+#[derive(Debug)]
+struct Parts {
+    disk: Addr<DiskWriter>,
+    manager: Addr<PieceManager>,
+    choker: Addr<Choker>,
+    announcer: Addr<Announcer>,
+}
+
+/// The supervisor of one torrent; see the module docs.
+#[derive(Debug)]
+pub struct TorrentSupervisor {
+    info_hash: InfoHash,
+    metainfo: Arc<Metainfo>,
+    lengths: Lengths,
+    download_dir: PathBuf,
+    config: Arc<EngineConfig>,
+    peer_id: PeerId,
+    listen_port: u16,
+    arbiters: ArbiterPool,
+    slots: Arc<Semaphore>,
+    events: broadcast::Sender<TorrentEvent>,
+    census: ActorCensus,
+    state: TorrentState,
+    /// Pause once the check is done.
+    pause_after_check: bool,
+    have: Bitfield,
+    /// Bytes of the pieces in `have`.
+    have_bytes: u64,
+    parts: Option<Parts>,
+    peers: HashMap<PeerKey, PeerEntry>,
+    connecting: HashSet<SocketAddr>,
+    known: HashMap<SocketAddr, Known>,
+    banned_ids: HashSet<PeerId>,
+    banned_addrs: HashSet<SocketAddr>,
+    next_key: u64,
+    /// Counters of connections that have ended.
+    closed: PeerTransfer,
+    /// What the last `Progress` event said, so an idle torrent sends none.
+    last_progress: (u32, u64, u64),
+    /// Waiting for every connection to end, to answer a `Shutdown`.
+    drained: Vec<oneshot::Sender<()>>,
+    span: Span,
+    _alive: Alive,
+}
+
+impl TorrentSupervisor {
+    /// Builds the actor, or fails if the torrent's geometry is unusable. `.start()` it inside
+    /// an actix `System`.
+    pub fn new(setup: SupervisorSetup) -> Result<Self, EngineError> {
+        let info = &setup.metainfo.info;
+        let lengths = Lengths::new(info.total_length(), info.piece_length)?;
+        if info.pieces.len() != lengths.piece_count() as usize {
+            return Err(EngineError::HashCount {
+                hashes: info.pieces.len(),
+                pieces: lengths.piece_count(),
+            });
+        }
+        let info_hash = setup.metainfo.info_hash;
+        let span = tracing::info_span!("torrent", info_hash = %info_hash.short());
+        Ok(Self {
+            info_hash,
+            lengths,
+            have: Bitfield::new(lengths.piece_count() as usize),
+            metainfo: setup.metainfo,
+            download_dir: setup.download_dir,
+            config: setup.config,
+            peer_id: setup.peer_id,
+            listen_port: setup.listen_port,
+            arbiters: setup.arbiters,
+            slots: setup.slots,
+            events: setup.events,
+            _alive: setup.census.enter(ActorKind::TorrentSupervisor),
+            census: setup.census,
+            state: TorrentState::Checking,
+            pause_after_check: setup.paused,
+            have_bytes: 0,
+            parts: None,
+            peers: HashMap::new(),
+            connecting: HashSet::new(),
+            known: HashMap::new(),
+            banned_ids: HashSet::new(),
+            banned_addrs: HashSet::new(),
+            next_key: 0,
+            closed: PeerTransfer::default(),
+            last_progress: (0, 0, 0),
+            drained: Vec::new(),
+            span,
+        })
+    }
+
+    /// The torrent's info-hash.
+    pub fn info_hash(&self) -> InfoHash {
+        self.info_hash
+    }
+
+    /// Sends an event to the subscribers (none listening is fine).
+    fn emit(&self, event: TorrentEvent) {
+        let _ = self.events.send(event);
+    }
+
+    /// Moves to `state` and tells the subscribers.
+    fn set_state(&mut self, state: TorrentState) {
+        if self.state != state {
+            info!(parent: &self.span, ?state, "torrent state");
+            self.state = state.clone();
+            self.emit(TorrentEvent::StateChanged(state));
+        }
+    }
+
+    /// Whether connections may exist now.
+    fn is_active(&self) -> bool {
+        matches!(
+            self.state,
+            TorrentState::Downloading | TorrentState::Seeding
+        )
+    }
+
+    /// A torrent-fatal error: `Error` state, every connection closed, trackers told we left.
+    fn fail(&mut self, error: EngineError) {
+        error!(parent: &self.span, %error, "torrent failed");
+        self.emit(TorrentEvent::Error(error.clone()));
+        self.set_state(TorrentState::Error(error));
+        self.disconnect_all(DisconnectReason::TorrentStopping);
+        if let Some(parts) = &self.parts {
+            parts.announcer.do_send(AnnounceNow {
+                event: AnnounceEvent::Stopped,
+            });
+        }
+    }
+
+    /// Opens the storage, starts the disk pool and runs the resume check, then [`Self::begin`].
+    fn check(&mut self, ctx: &mut Context<Self>) {
+        let dir = self.download_dir.clone();
+        let metainfo = Arc::clone(&self.metainfo);
+        let threads = self.config.disk_thread_count();
+        let census = self.census.clone();
+        let lengths = self.lengths;
+        let startup = async move {
+            let opened = Arc::clone(&metainfo);
+            // Creating directories and empty files is blocking I/O: off the actor's thread.
+            let open = tokio::task::spawn_blocking(move || {
+                Storage::open(&dir, &opened.info, &StorageConfig::default())
+            });
+            let storage = open.await.map_err(|_| EngineError::Stopped)??;
+            let disk = DiskWriter::start_counted(storage, threads, Some(census));
+            let pieces = &metainfo.info.pieces;
+            let have = check_existing(
+                &disk.clone().recipient(),
+                &lengths,
+                pieces,
+                2 * threads,
+                |_, _| {},
+            )
+            .await?;
+            Ok::<_, EngineError>((disk, have))
+        };
+        ctx.spawn(
+            startup
+                .into_actor(self)
+                .map(|result, act, ctx| match result {
+                    Ok((disk, have)) => act.begin(ctx, disk, have),
+                    Err(error) => act.fail(error),
+                }),
+        );
+    }
+
+    /// After the check: the other actors, the timers, and `Downloading` or `Seeding`.
+    fn begin(&mut self, ctx: &mut Context<Self>, disk: Addr<DiskWriter>, have: Bitfield) {
+        if self.state != TorrentState::Checking {
+            return; // Shut down while checking.
+        }
+        self.have_bytes = self
+            .lengths
+            .pieces()
+            .filter(|p| have.has(p.as_usize()))
+            .map(|p| u64::from(self.lengths.piece_len(p)))
+            .sum();
+        self.have = have;
+        let complete = self.have.is_complete();
+        let manager = self.start_manager(ctx, &disk);
+        let choker = self.start_choker(complete);
+        let announcer = self.start_announcer(ctx);
+        self.parts = Some(Parts {
+            disk,
+            manager,
+            choker,
+            announcer,
+        });
+        info!(
+            parent: &self.span,
+            have = self.have.count_ones(),
+            pieces = self.lengths.piece_count(),
+            "resume check done"
+        );
+        if self.pause_after_check {
+            self.pause();
+        } else if complete {
+            self.set_state(TorrentState::Seeding);
+            self.emit(TorrentEvent::Completed);
+        } else {
+            self.set_state(TorrentState::Downloading);
+        }
+        ctx.run_interval(self.config.redial_interval(), |act, ctx| {
+            act.fill_slots(ctx)
+        });
+        ctx.run_interval(self.config.stats_interval(), |act, _| act.report_progress());
+    }
+
+    fn start_manager(
+        &self,
+        ctx: &mut Context<Self>,
+        disk: &Addr<DiskWriter>,
+    ) -> Addr<PieceManager> {
+        let picker = StandardPicker::new(
+            self.lengths,
+            self.have.clone(),
+            self.config.picker.to_config(),
+            rand::random(),
+        )
+        .expect("invariant: the resume check returns one bit per piece");
+        let me = ctx.address();
+        let setup = PieceManagerSetup {
+            picker: Box::new(picker),
+            hashes: Arc::from(self.metainfo.info.pieces.clone()),
+            outputs: PieceManagerOutputs {
+                verify: disk.clone().recipient(),
+                verified: me.clone().recipient(),
+                failed: me.clone().recipient(),
+                disk_failed: me.recipient(),
+            },
+            span: self.span.clone(),
+            alive: Some(self.census.enter(ActorKind::PieceManager)),
+        };
+        PieceManager::new(setup).start()
+    }
+
+    fn start_choker(&self, complete: bool) -> Addr<Choker> {
+        let config = self.config.choke.to_config();
+        let interval = config.rechoke_interval;
+        Choker::new(ChokerSetup {
+            strategy: Box::new(TitForTat::new(config, rand::random())),
+            interval,
+            mode: if complete {
+                TorrentMode::Seeding
+            } else {
+                TorrentMode::Leeching
+            },
+            span: self.span.clone(),
+            alive: Some(self.census.enter(ActorKind::Choker)),
+        })
+        .start()
+    }
+
+    fn start_announcer(&self, ctx: &mut Context<Self>) -> Addr<Announcer> {
+        let me = ctx.address();
+        let setup = AnnouncerSetup {
+            info_hash: self.info_hash,
+            peer_id: self.peer_id,
+            listen_port: self.listen_port,
+            own_ips: Vec::new(),
+            tiers: self.metainfo.tracker_tiers(),
+            progress: self.progress(),
+            config: self.config.announcer.to_config(),
+            peers_out: me.clone().recipient(),
+            status_out: me.recipient(),
+            span: self.span.clone(),
+        };
+        let alive = self.census.enter(ActorKind::Announcer);
+        let announcer = Announcer::new(setup).with_alive(alive);
+        announcer.start()
+    }
+
+    /// Transfer statistics as trackers want them.
+    fn progress(&self) -> Progress {
+        let totals = self.totals();
+        Progress {
+            uploaded: totals.uploaded,
+            downloaded: totals.downloaded,
+            left: self.lengths.total_len().saturating_sub(self.have_bytes),
+        }
+    }
+}
+
+impl Actor for TorrentSupervisor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        info!(
+            parent: &self.span,
+            name = %self.metainfo.info.name,
+            dir = %self.download_dir.display(),
+            "torrent added"
+        );
+        self.emit(TorrentEvent::StateChanged(TorrentState::Checking));
+        self.check(ctx);
+    }
+
+    fn stopped(&mut self, _ctx: &mut Self::Context) {
+        info!(parent: &self.span, "torrent stopped");
+        self.set_state(TorrentState::Stopped);
+    }
+}
+
+impl TorrentSupervisor {
+    /// Stops the actor once the shutdown's work is done.
+    fn finish(&mut self, ctx: &mut Context<Self>) {
+        self.parts = None;
+        ctx.stop();
+    }
+}

@@ -1,0 +1,180 @@
+//! End-to-end downloads between in-process engine sessions, through the mock tracker.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+
+use bt_engine::TorrentState;
+use bt_test_harness::{PayloadSpec, Role, Swarm, TrackerKind};
+
+use crate::logs;
+
+/// Every swarm in this file settles in well under this.
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// 1 seeder, 1 leecher: the leecher's files equal the payload; returns the swarm's time.
+async fn one_to_one(spec: PayloadSpec, tracker: TrackerKind) -> anyhow::Result<Duration> {
+    logs();
+    let swarm = Swarm::builder()
+        .payload(spec, 1)
+        .seeders(1)
+        .leechers(1)
+        .tracker(tracker)
+        .build()
+        .await?;
+    let started = Instant::now();
+    swarm.wait_complete(TIMEOUT).await?;
+    let elapsed = started.elapsed();
+    swarm.check_leecher_files()?;
+    // Counters arrive every statistics interval, after the pieces.
+    let total = swarm.metainfo.info.total_length();
+    let leecher = swarm.leechers().next().context("a leecher")?;
+    let stats = leecher
+        .wait_until(TIMEOUT, |s| s.downloaded >= total)
+        .await?;
+    anyhow::ensure!(stats.left == 0, "left {} after completing", stats.left);
+    swarm.shutdown().await?;
+    Ok(elapsed)
+}
+
+#[actix::test]
+async fn one_seeder_one_leecher_single_file_over_http() {
+    one_to_one(
+        PayloadSpec::single_file("one.bin", 1_000_000),
+        TrackerKind::Http,
+    )
+    .await
+    .unwrap();
+}
+
+#[actix::test]
+async fn one_seeder_one_leecher_single_file_over_udp() {
+    one_to_one(
+        PayloadSpec::single_file("one.bin", 300_001),
+        TrackerKind::Udp,
+    )
+    .await
+    .unwrap();
+}
+
+/// The tree preset has an empty file and a piece spanning three files.
+#[actix::test]
+async fn one_seeder_one_leecher_multi_file_over_http() {
+    one_to_one(PayloadSpec::multi_file_tree("tree"), TrackerKind::Http)
+        .await
+        .unwrap();
+}
+
+#[actix::test]
+async fn one_seeder_one_leecher_multi_file_over_udp() {
+    one_to_one(PayloadSpec::multi_file_tree("tree"), TrackerKind::Udp)
+        .await
+        .unwrap();
+}
+
+/// 64 MiB in 256 KiB pieces; prints the rate (the figure in docs/ARCHITECTURE.md).
+#[actix::test]
+async fn one_seeder_one_leecher_throughput() {
+    let len: u64 = 64 << 20;
+    let spec = PayloadSpec::single_file("big.bin", len).with_piece_length(256 * 1024);
+    let elapsed = one_to_one(spec, TrackerKind::Http).await.unwrap();
+    let rate = len as f64 / elapsed.as_secs_f64() / f64::from(1 << 20);
+    eprintln!("64 MiB from 1 seeder to 1 leecher in {elapsed:?}: {rate:.0} MiB/s");
+}
+
+/// One seeder with a single upload slot and three leechers: everyone completes, and the
+/// leechers serve each other (the seeder alone uploads less than the three copies).
+#[actix::test]
+async fn one_seeder_three_leechers_trade_among_themselves() {
+    logs();
+    let len: u64 = 2 << 20;
+    let mut seeder = Swarm::test_config();
+    seeder.choke.unchoke_slots = 1;
+    seeder.choke.optimistic_slots = 0;
+    let swarm = Swarm::builder()
+        .payload(PayloadSpec::single_file("shared.bin", len), 3)
+        .seeders(1)
+        .leechers(3)
+        .seeder_config(seeder)
+        .build()
+        .await
+        .unwrap();
+    swarm.wait_complete(TIMEOUT).await.unwrap();
+    swarm.check_leecher_files().unwrap();
+    let mut from_leechers = 0;
+    for leecher in swarm.leechers() {
+        let stats = leecher
+            .wait_until(TIMEOUT, |s| s.downloaded >= len && s.peers.is_empty())
+            .await
+            .unwrap();
+        from_leechers += stats.uploaded;
+    }
+    let seeder = swarm.seeders().next().unwrap().stats().await.unwrap();
+    eprintln!(
+        "seeder uploaded {}, leechers uploaded {from_leechers}",
+        seeder.uploaded
+    );
+    assert!(from_leechers > 0, "no leecher uploaded anything");
+    assert!(
+        seeder.uploaded < 3 * len,
+        "the seeder sent every copy itself"
+    );
+    swarm.shutdown().await.unwrap();
+}
+
+/// A leecher gets half the pieces from a partial seeder and is restarted; the resume check
+/// finds that half, and a full seeder then uploads exactly the other half.
+#[actix::test]
+async fn a_restarted_leecher_fetches_only_what_it_lacks() {
+    logs();
+    const PIECE: u64 = 16 * 1024;
+    let spec = PayloadSpec::single_file("resume.bin", 32 * PIECE);
+    let mut swarm = Swarm::builder()
+        .payload(spec, 4)
+        .seeders(0)
+        .leechers(1)
+        .build()
+        .await
+        .unwrap();
+    let leecher = 0;
+    let partial = tempfile::tempdir().unwrap();
+    let bytes = std::fs::read(&swarm.payload.root).unwrap();
+    std::fs::write(
+        partial.path().join("resume.bin"),
+        &bytes[..16 * PIECE as usize],
+    )
+    .unwrap();
+    let dir = partial.path().to_path_buf();
+    let config = Swarm::test_config();
+    let half = swarm
+        .add_member(Role::Seeder, config.clone(), dir, Some(partial))
+        .await
+        .unwrap();
+    swarm.members[leecher]
+        .wait_until(TIMEOUT, |s| s.pieces_have == 16)
+        .await
+        .unwrap();
+    swarm.members[half].stop(TIMEOUT).await.unwrap();
+    swarm.restart(leecher, config.clone()).await.unwrap();
+    let resumed = swarm.members[leecher]
+        .wait_until(TIMEOUT, |s| s.state == TorrentState::Downloading)
+        .await
+        .unwrap();
+    assert_eq!(
+        resumed.pieces_have, 16,
+        "the resume check keeps the verified half"
+    );
+    let full = swarm.add_seeder(config).await.unwrap();
+    swarm.members[leecher].wait_complete(TIMEOUT).await.unwrap();
+    swarm.check_leecher_files().unwrap();
+    let seeder = swarm.members[full]
+        .wait_until(TIMEOUT, |s| s.peers.is_empty() && s.uploaded > 0)
+        .await
+        .unwrap();
+    assert_eq!(
+        seeder.uploaded,
+        16 * PIECE,
+        "only the missing half crossed the wire"
+    );
+    swarm.shutdown().await.unwrap();
+}
