@@ -1,23 +1,32 @@
 //! The bt BitTorrent engine: actix actors that download and seed torrents.
 //!
-//! This crate is being built (see the engine issue). Its parts exist as actors and as pure,
-//! unit-tested structs that the actors drive; the session that wires them into a running client
-//! is the next step. `docs/ARCHITECTURE.md` describes what is built.
+//! Embedders start a [`Session`] inside an actix `System`, add torrents to it, and watch them
+//! through [`TorrentHandle`]s (statistics, events, pause, resume). Behind the handles, one
+//! actor owns each piece of state and they talk only by typed messages; the algorithms
+//! (piece picking, choking, the peer-wire state machine, storage) are plain structs the
+//! actors drive, usable and testable on their own. `docs/ARCHITECTURE.md` describes the
+//! actors, their messages and the life of a block.
 //!
 //! # Layout
-//! - [`actors`]: the actix actors, one folder each ([`actors::announcer`], [`actors::disk`]).
+//! - [`actors`]: the actix actors, one folder each: the session, the torrent supervisor, peer
+//!   sessions, the piece manager, the choker, the announcer, the disk writer.
 //! - [`choker`]: choking strategies (tit-for-tat and baselines) as pure structs an actor drives.
 //! - [`config`]: [`EngineConfig`], every tunable, loaded from defaults, TOML and `BT_*` variables.
 //! - `error`: [`EngineError`], the torrent-fatal errors (peer errors are [`peer::PeerError`]).
+//! - `handle`: the embedding API, [`Session`], [`TorrentHandle`], [`AddTorrentOptions`].
 //! - [`peer`]: the sans-IO peer-wire state machine, codec, handshake and rate meters that each
 //!   connection's actor drives.
 //! - [`picker`]: piece picking (rarest-first, random, sequential; endgame; strikes and bans) as a
 //!   pure struct behind the `PiecePicker` trait.
 //! - [`proto`]: the sans-IO protocol layer, re-exported from `bt-proto`.
+//! - [`torrent`]: what embedders see of a torrent: [`TorrentState`], [`TorrentStats`],
+//!   [`TorrentEvent`].
 //! - [`storage`]: a torrent's files on disk: positional block I/O, piece hashing, the resume
 //!   check; synchronous, run by the disk actor's worker threads.
 //! - [`tracker`]: tracker transports (HTTP, UDP) and the tier and schedule logic the announcer
 //!   drives.
+
+#![warn(missing_docs)]
 
 pub mod actors;
 pub mod choker;

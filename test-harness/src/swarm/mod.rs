@@ -21,7 +21,7 @@
 //! ```
 //!
 //! Every member gets its own session (own peer id, own listening port on `127.0.0.1:0`, own
-//! worker Arbiter), a configuration tuned for tests ([`Swarm::test_config`]: rechoke every
+//! worker Arbiters), a configuration tuned for tests ([`Swarm::test_config`]: rechoke every
 //! 200 ms, re-announce every 500 ms, short time-outs), and its own directory: seeders read
 //! the payload's own directory, leechers each get an empty temporary one. Sessions must run
 //! inside an actix `System` (`#[actix::test]`).
@@ -165,13 +165,13 @@ impl Swarm {
         }
     }
 
-    /// A configuration for loopback tests: an OS-chosen port, one worker Arbiter, two disk
-    /// threads, and every interval and time-out shrunk so swarms settle in well under a
+    /// A configuration for loopback tests: an OS-chosen port, two worker Arbiters (so
+    /// connections really move between runtimes), two disk threads, and every interval and time-out shrunk so swarms settle in well under a
     /// second.
     pub fn test_config() -> EngineConfig {
         let mut config = EngineConfig {
             listen: "127.0.0.1:0".parse().expect("a literal address"),
-            arbiters: 1,
+            arbiters: 2,
             disk_threads: 2,
             connect_timeout_ms: 2_000,
             handshake_timeout_ms: 2_000,

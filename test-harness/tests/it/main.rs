@@ -17,6 +17,8 @@ mod libtorrent;
 // End-to-end downloads between in-process engine sessions: single and multi-file, several
 // leechers, resume, HTTP and UDP trackers.
 mod swarm;
+// A torrent's life through the session handle: pause and resume, removal, a full disk.
+mod lifecycle;
 
 /// Logs to the test's output when `RUST_LOG` is set (`RUST_LOG=bt_engine=debug`).
 pub fn logs() {

@@ -92,3 +92,45 @@ fn download_and_seed_usage_errors_exit_with_code_2() {
     let bad_listen = bt(&["seed", "x.torrent", "--data", ".", "--listen", "nowhere"]);
     assert_eq!(bad_listen.status.code(), Some(2));
 }
+
+/// `bt download --seed` keeps serving after it completes: a second download gets every piece
+/// from it once the original seeder has left.
+#[test]
+fn bt_download_with_seed_serves_the_next_download() {
+    let tracker = MockTracker::start().unwrap();
+    let spec =
+        PayloadSpec::single_file("relay.bin", 700_000).with_trackers([tracker.udp_announce_url()]);
+    let payload = Payload::generate(&spec, 7).unwrap();
+    let hash = payload.info_hash();
+    let torrent = payload.write_torrent_file().unwrap();
+    let torrent = torrent.to_str().unwrap();
+    let data = payload.data_dir().to_str().unwrap();
+    let listen = ["--listen", "127.0.0.1:0"];
+    let mut seeder = Running::start(&[&["seed", torrent, "--data", data][..], &listen].concat());
+    let origin = tracker
+        .wait_for_announce(|a| a.info_hash == hash && a.left == 0, TIMEOUT)
+        .unwrap()
+        .peer_id;
+
+    let out = tempfile::tempdir().unwrap();
+    let (first, second) = (out.path().join("a"), out.path().join("b"));
+    let args = ["download", torrent, "-o", first.to_str().unwrap(), "--seed"];
+    let mut relay = Running::start(&[&args[..], &listen].concat());
+    tracker
+        .wait_for_announce(|a| a.event == AnnounceEvent::Completed, TIMEOUT)
+        .unwrap_or_else(|e| panic!("{e}; relay stderr:\n{}", relay.stderr()));
+    seeder.terminate();
+    assert_eq!(seeder.wait(TIMEOUT).code(), Some(0), "{}", seeder.stderr());
+    let gone = |a: &bt_test_harness::RecordedAnnounce| {
+        a.peer_id == origin && a.event == AnnounceEvent::Stopped
+    };
+    tracker.wait_for_announce(gone, TIMEOUT).unwrap();
+
+    let args = ["download", torrent, "-o", second.to_str().unwrap()];
+    let mut last = Running::start(&[&args[..], &listen].concat());
+    let status = last.wait(TIMEOUT);
+    assert!(status.success(), "second download:\n{}", last.stderr());
+    assert_same_tree(&payload.root, &second.join("relay.bin")).unwrap();
+    relay.terminate();
+    assert_eq!(relay.wait(TIMEOUT).code(), Some(0), "{}", relay.stderr());
+}

@@ -69,7 +69,7 @@ impl Default for PeerSettings {
             snub_timeout_ms: ms(d.snub_timeout),
             tick_ms: 250,
             max_blocks_to_disk: 64,
-            max_reads_in_flight: 8,
+            max_reads_in_flight: 32,
             write_buffer_limit: 1 << 20,
         }
     }

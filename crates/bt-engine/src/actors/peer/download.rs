@@ -81,13 +81,24 @@ impl PeerSession {
         }));
     }
 
-    /// Asks the piece manager for as many blocks as the pipeline has room for, unless a
-    /// request is in flight or too many blocks are on their way to disk.
+    /// Sends REQUESTs for picked blocks while the pipeline has room, then asks the piece
+    /// manager for more once fewer than a pipeline's worth are left in reserve. The reserve
+    /// keeps the pipeline full while the next `RequestBlocks` is on its way: the piece manager
+    /// serves every connection of the torrent, and a pipeline that waits for it drains.
+    /// Nothing is asked while a request is in flight, the peer chokes us or we are not
+    /// interested, or too many blocks are on their way to disk.
     pub(super) fn maybe_request(&mut self, ctx: &mut Context<Self>) {
-        if self.asking || self.to_disk >= self.settings.max_blocks_to_disk {
+        self.send_picked(ctx);
+        if self.asking
+            || self.to_disk >= self.settings.max_blocks_to_disk
+            || self.state.peer_choking()
+            || !self.state.am_interested()
+        {
             return;
         }
-        let max = self.state.wanted_requests(Instant::now());
+        let wanted = self.state.wanted_requests(Instant::now());
+        let target = self.state.outstanding_count() + wanted;
+        let max = (wanted + target).saturating_sub(self.picked.len());
         if max == 0 {
             return;
         }
@@ -100,22 +111,31 @@ impl PeerSession {
         ctx.spawn(request.into_actor(self).map(|picked, act, ctx| {
             act.asking = false;
             match picked {
-                Ok(blocks) if !blocks.is_empty() => act.request(ctx, blocks),
-                // Nothing to ask this peer for now: the next tick or block asks again.
-                Ok(_) => {}
+                Ok(blocks) => {
+                    act.picked.extend(blocks);
+                    // Only send: if the piece manager had fewer blocks than asked, asking
+                    // again at once would spin; the next block or tick asks again.
+                    act.send_picked(ctx);
+                }
                 // The piece manager is gone: the torrent is stopping.
                 Err(_) => act.close(ctx, DisconnectReason::TorrentStopping),
             }
         }));
     }
 
-    /// Sends REQUESTs for picked blocks, unless the peer choked us meanwhile (then they go
-    /// back to the piece manager).
-    fn request(&mut self, ctx: &mut Context<Self>, blocks: Vec<BlockRef>) {
-        if self.state.peer_choking() && !self.state.negotiated().fast {
-            self.release(blocks);
+    /// Sends REQUESTs for as many picked blocks as the pipeline wants now; while the peer
+    /// chokes us, the picked blocks go back to the piece manager instead.
+    fn send_picked(&mut self, ctx: &mut Context<Self>) {
+        if self.state.peer_choking() {
+            let picked: Vec<BlockRef> = self.picked.drain(..).collect();
+            return self.release(picked);
+        }
+        let wanted = self.state.wanted_requests(Instant::now());
+        let n = wanted.min(self.picked.len());
+        if n == 0 {
             return;
         }
+        let blocks: Vec<BlockRef> = self.picked.drain(..n).collect();
         for message in self.state.request(blocks, Instant::now()) {
             self.send(ctx, message);
         }

@@ -81,6 +81,8 @@ impl Handler<CancelBlocks> for PeerSession {
 
     fn handle(&mut self, msg: CancelBlocks, ctx: &mut Context<Self>) {
         let now = Instant::now();
+        // The piece manager has released these already, picked or requested.
+        self.picked.retain(|b| !msg.blocks.contains(b));
         for block in msg.blocks {
             if let Some(message) = self.state.cancel(block, now) {
                 self.send(ctx, message);

@@ -2,7 +2,7 @@
 //!
 //! # What it owns
 //! The socket (a `FramedRead` of [`PeerMessage`]s added as the actor's stream, and a
-//! [`writer::FrameWriter`] that batches frames per turn), the connection's [`PeerState`]
+//! `FrameWriter` that batches frames per turn), the connection's [`PeerState`]
 //! (flags, the peer's pieces, our request pipeline, its requests, rates, misbehaviour), our
 //! own pieces (to know what we may serve), the queue of the peer's requests waiting for a
 //! disk read, and counters of blocks on their way to disk and reads in flight.
@@ -50,7 +50,7 @@
 //! - `handlers`: the commands and the frame stream.
 //! - `download`: peer events, requests, received blocks.
 //! - `upload`: serving the peer's requests.
-//! - `writer`: [`writer::FrameWriter`].
+//! - `writer`: `FrameWriter`.
 //! - `links`: [`PeerLinks`]; `handle`: [`PeerHandle`].
 
 mod download;
@@ -138,6 +138,9 @@ pub struct PeerSession {
     stats_interval: Duration,
     /// A `RequestBlocks` is in flight.
     asking: bool,
+    /// Blocks the piece manager picked for this peer that are not requested yet: a reserve
+    /// so the pipeline need not wait for the piece manager (see `download`).
+    picked: VecDeque<BlockRef>,
     /// Received blocks whose detached disk task has not finished.
     to_disk: usize,
     /// The peer's requests waiting for a disk read, oldest first.
@@ -183,6 +186,7 @@ impl PeerSession {
             settings: setup.settings,
             stats_interval: setup.stats_interval,
             asking: false,
+            picked: VecDeque::new(),
             to_disk: 0,
             uploads: VecDeque::new(),
             reading: 0,

@@ -36,6 +36,7 @@ enum Event {
     Bitfield,
     Written,
     DiskFailed,
+    Released(usize),
     Left,
     Disconnected(PeerExit),
 }
@@ -75,7 +76,9 @@ stub!(BlockWritten, |m, _me| {
     m.result.expect("the write succeeds");
     Some(Event::Written)
 });
-stub!(RequestsReleased, |_m, _me| None);
+stub!(RequestsReleased, |m, _me| Some(Event::Released(
+    m.blocks.len()
+)));
 stub!(choker::PeerJoined, |_m, _me| None);
 stub!(choker::PeerLeft, |_m, _me| None);
 stub!(choker::InterestChanged, |_m, _me| None);
@@ -329,4 +332,30 @@ async fn a_silent_peer_is_dropped() {
             break;
         }
     }
+}
+
+#[actix::test]
+async fn a_choke_hands_every_unanswered_block_back() {
+    let mut f = fixture(false, PeerSettings::default(), PeerConfig::default()).await;
+    let full = Bitfield::full(f.lengths.piece_count() as usize);
+    send(&mut f.remote, PeerMessage::Bitfield(full.to_bytes().into())).await;
+    f.session.do_send(SetInterest { interested: true });
+    assert_eq!(recv(&mut f.remote).await, PeerMessage::Interested);
+    send(&mut f.remote, PeerMessage::Unchoke).await;
+    assert!(matches!(recv(&mut f.remote).await, PeerMessage::Request(_)));
+    send(&mut f.remote, PeerMessage::Choke).await;
+    // Without the fast extension a choke drops our requests (BEP 3): requested and picked
+    // blocks alike go back to the piece manager, none is lost.
+    let total = f
+        .lengths
+        .pieces()
+        .map(|p| f.lengths.block_count(p))
+        .sum::<u32>() as usize;
+    let mut released = 0;
+    while released < total {
+        if let Event::Released(n) = event(&mut f.events).await {
+            released += n;
+        }
+    }
+    assert_eq!(released, total);
 }

@@ -8,12 +8,12 @@
 //! still on their way to disk, so a piece is hashed only once all of it is written.
 //!
 //! # Messages in and out
-//! In ([`msg`]), from the connections: [`PeerJoined`](msg::PeerJoined),
-//! [`BitfieldReceived`](msg::BitfieldReceived), [`HaveReceived`](msg::HaveReceived),
-//! [`HaveAllReceived`](msg::HaveAllReceived), [`PeerLeft`](msg::PeerLeft),
-//! [`RequestBlocks`](msg::RequestBlocks) → blocks, [`BlockReceived`](msg::BlockReceived) →
-//! write or drop, [`BlockWritten`](msg::BlockWritten),
-//! [`RequestsReleased`](msg::RequestsReleased); from the supervisor: [`msg::Shutdown`].
+//! In ([`msg`]), from the connections: [`msg::PeerJoined`],
+//! [`msg::BitfieldReceived`], [`msg::HaveReceived`],
+//! [`msg::HaveAllReceived`], [`msg::PeerLeft`],
+//! [`msg::RequestBlocks`] → blocks, [`msg::BlockReceived`] →
+//! write or drop, [`msg::BlockWritten`],
+//! [`msg::RequestsReleased`]; from the supervisor: [`msg::Shutdown`].
 //!
 //! Out: to each connection's recipients, `SetInterest` (after any event that changes what a
 //! peer can give us) and `CancelBlocks` (endgame copies that arrived elsewhere), by
