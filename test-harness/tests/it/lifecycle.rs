@@ -180,7 +180,9 @@ impl Drop for Tmpfs {
 
 /// Counts live connections from a member's events until it completes; returns the most seen
 /// at once.
-async fn most_connections_until_complete(member: &bt_test_harness::SwarmMember) -> usize {
+async fn most_connections_until_complete(
+    member: &bt_test_harness::SwarmMember,
+) -> anyhow::Result<usize> {
     let mut events = member.torrent.subscribe();
     let (mut live, mut most) = (0usize, 0usize);
     let watch = async {
@@ -194,8 +196,8 @@ async fn most_connections_until_complete(member: &bt_test_harness::SwarmMember) 
             most = most.max(live);
         }
     };
-    tokio::time::timeout(TIMEOUT, watch).await.unwrap();
-    most
+    tokio::time::timeout(TIMEOUT, watch).await?;
+    Ok(most)
 }
 
 /// Two seeders, and a leecher allowed one connection (per torrent, then session-wide): it
@@ -223,7 +225,9 @@ async fn connection_limits_hold() {
             .add_member(Role::Leecher, config, dir, Some(temp))
             .await
             .unwrap();
-        let most = most_connections_until_complete(&swarm.members[leecher]).await;
+        let most = most_connections_until_complete(&swarm.members[leecher])
+            .await
+            .unwrap();
         assert_eq!(most, 1, "per torrent: {per_torrent}");
         swarm.check_leecher_files().unwrap();
         swarm.shutdown().await.unwrap();
