@@ -177,3 +177,59 @@ impl Drop for Tmpfs {
         let _ = Command::new("umount").arg(self.dir.path()).status();
     }
 }
+
+/// Counts live connections from a member's events until it completes; returns the most seen
+/// at once.
+async fn most_connections_until_complete(
+    member: &bt_test_harness::SwarmMember,
+) -> anyhow::Result<usize> {
+    let mut events = member.torrent.subscribe();
+    let (mut live, mut most) = (0usize, 0usize);
+    let watch = async {
+        loop {
+            match events.recv().await {
+                Ok(TorrentEvent::PeerConnected { .. }) => live += 1,
+                Ok(TorrentEvent::PeerDisconnected { .. }) => live = live.saturating_sub(1),
+                Ok(TorrentEvent::Completed) => return,
+                _ => {}
+            }
+            most = most.max(live);
+        }
+    };
+    tokio::time::timeout(TIMEOUT, watch).await?;
+    Ok(most)
+}
+
+/// Two seeders, and a leecher allowed one connection (per torrent, then session-wide): it
+/// never holds two, and still completes.
+#[actix::test]
+async fn connection_limits_hold() {
+    logs();
+    for per_torrent in [true, false] {
+        let mut swarm = Swarm::builder()
+            .payload(PayloadSpec::single_file("limits.bin", 1 << 20), 14)
+            .seeders(2)
+            .leechers(0)
+            .build()
+            .await
+            .unwrap();
+        let mut config = Swarm::test_config();
+        if per_torrent {
+            config.max_peers_per_torrent = 1;
+        } else {
+            config.max_connections = 1;
+        }
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path().to_path_buf();
+        let leecher = swarm
+            .add_member(Role::Leecher, config, dir, Some(temp))
+            .await
+            .unwrap();
+        let most = most_connections_until_complete(&swarm.members[leecher])
+            .await
+            .unwrap();
+        assert_eq!(most, 1, "per torrent: {per_torrent}");
+        swarm.check_leecher_files().unwrap();
+        swarm.shutdown().await.unwrap();
+    }
+}

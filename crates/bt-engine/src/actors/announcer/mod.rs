@@ -149,6 +149,9 @@ pub struct Announcer {
     completed_pending: bool,
     /// The announce in flight; one at a time keeps the tier cursor and the schedule simple.
     in_flight: Option<SpawnHandle>,
+    /// The tracker the announce in flight goes to: it may have counted us already, so
+    /// leaving the swarms tells it too.
+    in_flight_url: Option<String>,
     /// An [`msg::AnnounceNow`] arrived while an announce was in flight: announce again after it.
     rerun: bool,
     /// The next scheduled announce.
@@ -189,6 +192,7 @@ impl Announcer {
             udp_connections: HashMap::new(),
             completed_pending: false,
             in_flight: None,
+            in_flight_url: None,
             rerun: false,
             timer: None,
             paused: false,
@@ -263,9 +267,11 @@ impl Announcer {
         let event = self.event_for(&url);
         let span = tracing::info_span!(parent: &self.span, "announce", tracker = %url);
         let fut = self.announce_future(&url, event, span.clone());
+        self.in_flight_url = Some(url.clone());
         let handle = ctx.spawn(fut.into_actor(self).map(move |result, act, ctx| {
             let _entered = span.enter();
             act.in_flight = None;
+            act.in_flight_url = None;
             act.on_result(ctx, url, event, result);
         }));
         self.in_flight = Some(handle);
@@ -401,8 +407,11 @@ impl Announcer {
             ctx.cancel_future(handle);
         }
         self.rerun = false;
+        let mut leaving = std::mem::take(&mut self.joined);
+        // The tracker of a cancelled announce may have counted us: tell it too.
+        leaving.extend(self.in_flight_url.take());
         let mut tasks = tokio::task::JoinSet::new();
-        for url in std::mem::take(&mut self.joined) {
+        for url in leaving {
             let span = tracing::info_span!(parent: &self.span, "announce", tracker = %url);
             let fut = self.announce_future(&url, AnnounceEvent::Stopped, span.clone());
             tasks.spawn(async move {

@@ -260,6 +260,24 @@ async fn stopped_on_shutdown_then_the_actor_stops() {
     );
 }
 
+/// A tracker that got our `started` but has not answered yet may count us: a shutdown then
+/// tells it `stopped` too.
+#[actix::test]
+async fn shutdown_during_the_first_announce_still_says_stopped() {
+    let (tx, mut heads) = tokio::sync::mpsc::unbounded_channel();
+    let addr = http_server(move |head| {
+        let _ = tx.send(head.to_owned());
+        // Never answers `started`; answers `stopped`.
+        head.contains("event=stopped")
+            .then(|| ok_response(&answer(1800, None, vec![])))
+    })
+    .await;
+    let h = start(vec![vec![format!("http://{addr}/announce")]]);
+    assert!(recv(&mut heads).await.contains("event=started"));
+    shutdown(&h.addr).await;
+    assert!(recv(&mut heads).await.contains("event=stopped"));
+}
+
 #[actix::test]
 async fn shutdown_does_not_wait_long_for_a_silent_tracker() {
     let addr = http_server(|head| {
