@@ -28,7 +28,8 @@
 //! the piece manager learns of the write, even if the connection drops meanwhile) that asks
 //! the piece manager, writes to disk with `send().await`, and reports the write. At most
 //! `max_blocks_to_disk` such tasks per connection: at the cap the connection requests
-//! nothing more, so the peer sends nothing more than what is already requested.
+//! nothing more, so the peer sends nothing more than what is already requested. A
+//! connection therefore holds at most `max_blocks_to_disk + max_requests` received blocks.
 //! Upload: at most `max_reads_in_flight` disk reads, and none while more than
 //! `write_buffer_limit` bytes wait for the socket.
 //!
