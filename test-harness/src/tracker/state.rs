@@ -11,8 +11,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Instant;
 
+use bt_proto::tracker::TrackerPeer;
 use bt_proto::tracker::{AnnounceEvent, AnnounceRequest, AnnounceResponse, ScrapeStats};
-use bt_proto::tracker::{TrackerPeer, udp};
 use bt_proto::{InfoHash, PeerId};
 use tokio::sync::watch;
 
@@ -351,22 +351,4 @@ fn record(state: &mut State, transport: Transport, source: SocketAddr, req: &Ann
         numwant: req.numwant,
         at: Instant::now(),
     });
-}
-
-/// The transport-independent form of a UDP announce: a non-positive `num_want` lets the tracker
-/// choose.
-pub(crate) fn from_udp(req: &udp::AnnounceRequest) -> AnnounceRequest {
-    AnnounceRequest {
-        info_hash: req.info_hash,
-        peer_id: req.peer_id,
-        port: req.port,
-        uploaded: req.uploaded,
-        downloaded: req.downloaded,
-        left: req.left,
-        event: req.event,
-        numwant: u32::try_from(req.num_want).ok().filter(|&n| n > 0),
-        key: Some(req.key),
-        tracker_id: None,
-        compact: true,
-    }
 }

@@ -20,7 +20,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::watch;
 
 use super::TrackerMode;
-use super::state::{Outcome, Shared, Transport, from_udp};
+use super::state::{Outcome, Shared, Transport};
 
 /// The most connection ids remembered at once; beyond it the oldest is forgotten.
 const MAX_CONNECTION_IDS: usize = 4096;
@@ -125,7 +125,7 @@ fn handle(
         Request::Announce(req) if !ids.check(req.connection_id, from) => bad_id(req.transaction_id),
         Request::Announce(req) => {
             let transaction_id = req.transaction_id;
-            match shared.announce(mode, Transport::Udp, from, &from_udp(&req)) {
+            match shared.announce(mode, Transport::Udp, from, &req.to_announce()) {
                 Outcome::Reply(resp) => Some(Response::Announce(AnnounceResponse {
                     transaction_id,
                     interval: resp.interval,

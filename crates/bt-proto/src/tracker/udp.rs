@@ -213,6 +213,25 @@ impl AnnounceRequest {
             port: req.port,
         }
     }
+
+    /// The transport-independent form, as a tracker reads it: a `num_want` of zero or less
+    /// lets the tracker choose (BEP 15's -1 default), the `key` is kept, and the HTTP-only
+    /// `tracker_id` is absent (UDP peers are always compact).
+    pub fn to_announce(&self) -> crate::tracker::AnnounceRequest {
+        crate::tracker::AnnounceRequest {
+            info_hash: self.info_hash,
+            peer_id: self.peer_id,
+            port: self.port,
+            uploaded: self.uploaded,
+            downloaded: self.downloaded,
+            left: self.left,
+            event: self.event,
+            numwant: u32::try_from(self.num_want).ok().filter(|&n| n > 0),
+            key: Some(self.key),
+            tracker_id: None,
+            compact: true,
+        }
+    }
 }
 
 /// The tracker's answer to an announce.

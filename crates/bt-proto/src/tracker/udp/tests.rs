@@ -298,6 +298,36 @@ fn from_announce_maps_the_shared_request() {
     assert_eq!(default_want.num_want, -1);
 }
 
+#[test]
+fn to_announce_is_the_inverse_of_from_announce_for_what_udp_carries() {
+    let shared = crate::tracker::AnnounceRequest {
+        info_hash: InfoHash([1; 20]),
+        peer_id: PeerId([2; 20]),
+        port: 6881,
+        uploaded: 4,
+        downloaded: 5,
+        left: 6,
+        event: AnnounceEvent::Started,
+        numwant: Some(50),
+        key: Some(0xBEEF),
+        tracker_id: None,
+        compact: true,
+    };
+    let udp = AnnounceRequest::from_announce(10, 11, &shared);
+    assert_eq!(udp.to_announce(), shared);
+    for tracker_chooses in [-1, 0, i32::MIN] {
+        let udp = AnnounceRequest {
+            num_want: tracker_chooses,
+            ..udp
+        };
+        assert_eq!(
+            udp.to_announce().numwant,
+            None,
+            "num_want {tracker_chooses}"
+        );
+    }
+}
+
 fn arb_family() -> impl Strategy<Value = AddressFamily> {
     prop_oneof![Just(AddressFamily::V4), Just(AddressFamily::V6)]
 }
