@@ -1,0 +1,6 @@
+//! The BitTorrent mainline DHT (BEP 5).
+#![warn(missing_docs)]
+
+pub mod compact;
+pub mod id;
+pub mod krpc;
