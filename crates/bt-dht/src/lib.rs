@@ -4,3 +4,7 @@
 pub mod compact;
 pub mod id;
 pub mod krpc;
+pub mod peer_store;
+pub mod rate;
+pub mod table;
+pub mod token;
