@@ -23,17 +23,26 @@
 //! - [`lookup`]: the iterative lookup (α = 3, the K closest, stop when nothing closer comes).
 //! - [`machine`]: [`machine::Dht`], one node: serving queries, our queries with time-outs and
 //!   retries, lookups, announces, bootstrap, bucket refresh.
+//! - [`state`]: the routing table saved between runs (the file format).
+//! - [`config`]: [`DhtConfig`], the actor's configuration (serde), and its defaults.
+//! - [`actor`]: [`DhtNode`], the actix actor that owns the UDP socket and a [`machine::Dht`],
+//!   and [`DhtHandle`], typed calls on it.
 #![warn(missing_docs)]
 
+pub mod actor;
 pub mod compact;
+pub mod config;
 pub mod id;
 pub mod krpc;
 pub mod lookup;
 pub mod machine;
 pub mod peer_store;
 pub mod rate;
+pub mod state;
 pub mod table;
 pub mod token;
 
+pub use actor::{DhtError, DhtHandle, DhtNode};
+pub use config::DhtConfig;
 pub use id::NodeId;
 pub use machine::{Dht, DhtSettings, DhtStats, LookupOutcome};

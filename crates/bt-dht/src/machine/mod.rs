@@ -30,7 +30,8 @@ use crate::compact::NodeInfo;
 use crate::id::NodeId;
 use crate::peer_store::{PeerStore, PeerStoreLimits};
 use crate::rate::{RateLimiter, RateLimits};
-use crate::table::{Insertion, RoutingTable};
+use crate::state::SavedState;
+use crate::table::{Insertion, NodeStatus, RoutingTable};
 use crate::token::{self, TokenSecrets};
 
 use client::{LookupTask, Pending};
@@ -209,6 +210,22 @@ impl Dht {
     /// The routing table (to save it, or to look).
     pub fn table(&self) -> &RoutingTable {
         &self.table
+    }
+
+    /// What to save between runs: our id and the nodes of the table that are not bad.
+    pub fn saved_state(&self, now: Instant) -> SavedState {
+        let nodes = self
+            .table
+            .entries()
+            .filter(|entry| entry.status(now) != NodeStatus::Bad)
+            .map(|entry| entry.info)
+            .collect();
+        SavedState { id: self.id, nodes }
+    }
+
+    /// Whether there are bootstrap addresses to use.
+    pub fn has_bootstrap(&self) -> bool {
+        !self.bootstrap.is_empty()
     }
 
     /// Sets the addresses to bootstrap from (the routers of the config), used whenever the
