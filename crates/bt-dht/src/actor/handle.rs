@@ -7,8 +7,9 @@ use bt_proto::InfoHash;
 
 use super::DhtNode;
 use super::msg::{
-    AddNode, Announce, AnnounceReport, DhtError, GetPeers, GetStats, NodeStats, Shutdown,
+    AddNode, Announce, AnnounceReport, DhtError, GetNodes, GetPeers, GetStats, NodeStats, Shutdown,
 };
+use crate::compact::NodeInfo;
 
 /// A running [`DhtNode`]: where it listens, and calls that wait for its answers.
 #[derive(Clone, Debug)]
@@ -56,6 +57,14 @@ impl DhtHandle {
     pub async fn stats(&self) -> Result<NodeStats, DhtError> {
         self.addr
             .send(GetStats)
+            .await
+            .map_err(|_| DhtError::Stopped)
+    }
+
+    /// [`GetNodes`]: the nodes of the routing table.
+    pub async fn nodes(&self) -> Result<Vec<NodeInfo>, DhtError> {
+        self.addr
+            .send(GetNodes)
             .await
             .map_err(|_| DhtError::Stopped)
     }

@@ -7,7 +7,7 @@ use actix::prelude::*;
 
 use super::DhtNode;
 use super::msg::{
-    AddNode, Announce, AnnounceReport, DhtError, GetPeers, GetStats, NodeStats, Shutdown,
+    AddNode, Announce, AnnounceReport, DhtError, GetNodes, GetPeers, GetStats, NodeStats, Shutdown,
 };
 
 impl Handler<GetPeers> for DhtNode {
@@ -48,6 +48,14 @@ impl Handler<GetStats> for DhtNode {
             dht: self.machine.stats(Instant::now()),
             send_failures: self.send_failures,
         })
+    }
+}
+
+impl Handler<GetNodes> for DhtNode {
+    type Result = MessageResult<GetNodes>;
+
+    fn handle(&mut self, _msg: GetNodes, _ctx: &mut Self::Context) -> Self::Result {
+        MessageResult(self.machine.table().entries().map(|e| e.info).collect())
     }
 }
 

@@ -7,7 +7,7 @@
 //! finished lookups answer the messages waiting for them.
 //!
 //! Messages in: [`GetPeers`], [`Announce`] (each answered when its lookup ends, by a oneshot
-//! channel per lookup), [`GetStats`], [`AddNode`], [`Shutdown`]. Nothing goes out but
+//! channel per lookup), [`GetStats`], [`GetNodes`], [`AddNode`], [`Shutdown`]. Nothing goes out but
 //! datagrams.
 //!
 //! Start: binds the socket, reads the state file (our id and the nodes we knew; a damaged

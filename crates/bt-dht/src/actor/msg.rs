@@ -8,6 +8,7 @@ use actix::Message;
 use bt_proto::InfoHash;
 use thiserror::Error;
 
+use crate::compact::NodeInfo;
 use crate::machine::DhtStats;
 use crate::state::StateError;
 
@@ -55,6 +56,11 @@ pub struct NodeStats {
     /// Datagrams the socket refused to send (buffer full, unreachable family).
     pub send_failures: u64,
 }
+
+/// The nodes of the routing table.
+#[derive(Debug, Message)]
+#[rtype(result = "Vec<NodeInfo>")]
+pub struct GetNodes;
 
 /// Pings a node, which joins the table if it answers (BEP 5: what to do with a peer's `port`
 /// message).

@@ -10,3 +10,5 @@ mod node;
 mod swarm;
 // The routing table saved on shutdown and reloaded by the next run.
 mod persist;
+// Only the actor module touches actix, tokio, tracing or files.
+mod layering;
