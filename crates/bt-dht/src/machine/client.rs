@@ -145,6 +145,7 @@ impl Dht {
                 Method::GetPeers { info_hash }
             }
         };
+        let mut refused = false;
         for contact in contacts {
             let node = match contact {
                 Contact::Node(info) => Some(info.id),
@@ -154,11 +155,17 @@ impl Dht {
                 lookup: id,
                 contact,
             };
-            if !self.send_query(contact.addr(), node, method.clone(), purpose, now) {
-                if let Some(task) = self.lookups.get_mut(&id) {
-                    task.lookup.on_failure(&contact);
-                }
+            if !self.send_query(contact.addr(), node, method.clone(), purpose, now)
+                && let Some(task) = self.lookups.get_mut(&id)
+            {
+                // Too many queries in flight: that contact counts as failed, and the lookup
+                // moves on to the next (each failure removes a candidate, so this ends).
+                task.lookup.on_failure(&contact);
+                refused = true;
             }
+        }
+        if refused {
+            return self.advance(id, now);
         }
         let Some(task) = self.lookups.get_mut(&id) else {
             return;

@@ -430,3 +430,34 @@ fn nodes_that_stop_answering_turn_bad_and_are_no_longer_named() {
     let now = net.now;
     assert!(net.nodes[0].table().closest(&target, K, now).is_empty());
 }
+
+#[test]
+fn a_lookup_with_too_many_queries_in_flight_still_ends() {
+    let mut net = Net::new(20, 8);
+    for n in 1..20 {
+        net.join(n, 0);
+    }
+    // Node 5 may have one query in flight: the other two of each round are refused, count as
+    // failed, and the lookup carries on with what it can send.
+    net.nodes[5].settings.max_pending = 1;
+    let now = net.now;
+    let id = net.nodes[5].get_peers(InfoHash([7; 20]), now);
+    let outcome = net.outcome(5, id);
+    assert!(!outcome.timed_out);
+    assert!(!outcome.closest.is_empty());
+}
+
+#[test]
+fn a_lookup_that_may_send_nothing_ends_at_once() {
+    let mut net = Net::new(12, 9);
+    for n in 1..12 {
+        net.join(n, 0);
+    }
+    net.nodes[3].settings.max_pending = 0;
+    let now = net.now;
+    let id = net.nodes[3].get_peers(InfoHash([7; 20]), now);
+    let outcome = net.nodes[3].poll_outcome().expect("over without waiting");
+    assert_eq!(outcome.id, id);
+    assert!(!outcome.timed_out);
+    assert!(outcome.closest.is_empty());
+}
