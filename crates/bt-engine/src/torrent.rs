@@ -46,6 +46,24 @@ pub struct PeerInfo {
     pub upload_rate: u64,
 }
 
+/// Payload bytes exchanged with one peer, by peer id, over every connection to it this run
+/// (ended ones included): who sent how many bytes to whom.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerTotals {
+    /// The peer id from its handshakes.
+    pub peer_id: PeerId,
+    /// The address of its most recent connection.
+    pub addr: SocketAddr,
+    /// Payload bytes received from it.
+    pub downloaded: u64,
+    /// Payload bytes sent to it.
+    pub uploaded: u64,
+    /// Connections to it this run.
+    pub connections: u32,
+    /// Whether one of them is open now.
+    pub connected: bool,
+}
+
 /// A snapshot of a torrent's statistics.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TorrentStats {
@@ -74,6 +92,9 @@ pub struct TorrentStats {
     pub upload_rate: u64,
     /// The connected peers.
     pub peers: Vec<PeerInfo>,
+    /// Bytes exchanged with every peer this run, connected or not, sorted by peer id (the
+    /// most recent ended peers are kept, up to a limit, so memory stays bounded).
+    pub peer_totals: Vec<PeerTotals>,
     /// Outgoing connection attempts in progress.
     pub connecting: usize,
 }

@@ -30,8 +30,10 @@
 //! - this module: [`SwarmBuilder`], [`Swarm`], [`TrackerKind`].
 //! - `member`: [`SwarmMember`], [`Role`], waits on a member's events.
 //! - `files`: [`assert_same_tree`].
+//! - `matrix`: [`TransferMatrix`], who sent how many bytes to whom.
 
 mod files;
+mod matrix;
 mod member;
 
 use std::time::Duration;
@@ -41,6 +43,7 @@ use bt_engine::{EngineConfig, Session};
 use bt_proto::metainfo::Metainfo;
 
 pub use files::assert_same_tree;
+pub use matrix::TransferMatrix;
 pub use member::{Role, SwarmMember};
 
 use crate::{MockTracker, Payload, PayloadSpec};
@@ -262,6 +265,20 @@ impl Swarm {
             assert_same_tree(&self.payload.root, &leecher.dir.join(name))?;
         }
         Ok(())
+    }
+
+    /// Who sent how many payload bytes to whom so far, from every member's per-peer totals
+    /// (ended connections included), by member index.
+    pub async fn transfers(&self) -> anyhow::Result<TransferMatrix> {
+        let mut members = Vec::with_capacity(self.members.len());
+        for (i, member) in self.members.iter().enumerate() {
+            let stats = member
+                .stats()
+                .await
+                .with_context(|| format!("statistics of member {i}"))?;
+            members.push((member.peer_id(), stats));
+        }
+        Ok(TransferMatrix::from_stats(&members))
     }
 
     /// Every member's session.

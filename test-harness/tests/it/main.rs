@@ -19,6 +19,9 @@ mod libtorrent;
 mod swarm;
 // A torrent's life through the session handle: pause and resume, removal, a full disk.
 mod lifecycle;
+// Engine scenarios of issue 3: leechers feeding each other, a seeder leaving, a tracker down at
+// first, data flushed to disk.
+mod scenarios;
 
 /// Logs to the test's output when `RUST_LOG` is set (`RUST_LOG=bt_engine=debug`).
 pub fn logs() {

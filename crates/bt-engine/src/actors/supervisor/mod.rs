@@ -43,8 +43,10 @@
 //! - `peers`: dialling, admitting and forgetting connections.
 //! - `handlers`: the messages.
 //! - `stats`: statistics and progress.
+//! - `ledger`: bytes exchanged per peer id over the run, ended connections included.
 
 mod handlers;
+mod ledger;
 pub mod msg;
 mod peers;
 mod stats;
@@ -81,6 +83,7 @@ use crate::config::EngineConfig;
 use crate::picker::StandardPicker;
 use crate::storage::{Storage, StorageConfig};
 use crate::torrent::{TorrentEvent, TorrentState};
+use ledger::PeerLedger;
 use msg::PeerTransfer;
 
 /// Everything a [`TorrentSupervisor`] is built from.
@@ -168,6 +171,8 @@ pub struct TorrentSupervisor {
     next_key: u64,
     /// Counters of connections that have ended.
     closed: PeerTransfer,
+    /// Bytes exchanged per peer id, ended connections included.
+    ledger: PeerLedger,
     /// What the last `Progress` event said, so an idle torrent sends none.
     last_progress: (u32, u64, u64),
     /// Waiting for every connection to end, to answer a `Shutdown`.
@@ -215,6 +220,7 @@ impl TorrentSupervisor {
             banned_addrs: HashSet::new(),
             next_key: 0,
             closed: PeerTransfer::default(),
+            ledger: PeerLedger::default(),
             last_progress: (0, 0, 0),
             drained: Vec::new(),
             span,
