@@ -40,18 +40,7 @@ impl PeerLedger {
                 self.ended.remove(&least);
             }
         }
-        let totals = self.ended.entry(peer_id).or_insert_with(|| PeerTotals {
-            peer_id,
-            addr,
-            downloaded: 0,
-            uploaded: 0,
-            connections: 0,
-            connected: false,
-        });
-        totals.addr = addr;
-        totals.downloaded += transfer.downloaded;
-        totals.uploaded += transfer.uploaded;
-        totals.connections += 1;
+        add(&mut self.ended, peer_id, addr, &transfer);
     }
 
     /// The totals per peer id: the ended connections plus the `live` ones (peer id, address,
@@ -62,24 +51,35 @@ impl PeerLedger {
     ) -> Vec<PeerTotals> {
         let mut all = self.ended.clone();
         for (peer_id, addr, transfer) in live {
-            let totals = all.entry(peer_id).or_insert_with(|| PeerTotals {
-                peer_id,
-                addr,
-                downloaded: 0,
-                uploaded: 0,
-                connections: 0,
-                connected: false,
-            });
-            totals.addr = addr;
-            totals.downloaded += transfer.downloaded;
-            totals.uploaded += transfer.uploaded;
-            totals.connections += 1;
-            totals.connected = true;
+            add(&mut all, peer_id, addr, transfer).connected = true;
         }
         let mut totals: Vec<PeerTotals> = all.into_values().collect();
         totals.sort_by_key(|t| t.peer_id);
         totals
     }
+}
+
+/// Adds one connection's counters to `peer_id`'s totals, which remember `addr` as its latest
+/// address; returns them.
+fn add<'a>(
+    totals: &'a mut HashMap<PeerId, PeerTotals>,
+    peer_id: PeerId,
+    addr: SocketAddr,
+    transfer: &PeerTransfer,
+) -> &'a mut PeerTotals {
+    let entry = totals.entry(peer_id).or_insert_with(|| PeerTotals {
+        peer_id,
+        addr,
+        downloaded: 0,
+        uploaded: 0,
+        connections: 0,
+        connected: false,
+    });
+    entry.addr = addr;
+    entry.downloaded += transfer.downloaded;
+    entry.uploaded += transfer.uploaded;
+    entry.connections += 1;
+    entry
 }
 
 #[cfg(test)]
