@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use bt_engine::TorrentStats;
+use bt_engine::PeerTotals;
 use bt_proto::PeerId;
 
 /// Payload bytes between the members of a swarm; indices are member indices.
@@ -24,8 +24,9 @@ pub struct TransferMatrix {
 }
 
 impl TransferMatrix {
-    /// Builds the matrix from every member's peer id and statistics, in member order.
-    pub fn from_stats(members: &[(PeerId, TorrentStats)]) -> Self {
+    /// Builds the matrix from every member's peer id and per-peer totals
+    /// ([`bt_engine::TorrentStats::peer_totals`]), in member order.
+    pub fn from_totals(members: &[(PeerId, Vec<PeerTotals>)]) -> Self {
         let n = members.len();
         let index_of = |id: &PeerId| members.iter().position(|(member, _)| member == id);
         let mut matrix = TransferMatrix {
@@ -33,8 +34,8 @@ impl TransferMatrix {
             downloaded: vec![vec![0; n]; n],
             outside: vec![(0, 0); n],
         };
-        for (me, (_, stats)) in members.iter().enumerate() {
-            for totals in &stats.peer_totals {
+        for (me, (_, peers)) in members.iter().enumerate() {
+            for totals in peers {
                 match index_of(&totals.peer_id) {
                     Some(other) => {
                         matrix.uploaded[me][other] += totals.uploaded;
@@ -112,43 +113,25 @@ impl fmt::Display for TransferMatrix {
 mod tests {
     use std::net::SocketAddr;
 
-    use bt_engine::{PeerTotals, TorrentState};
-    use bt_proto::InfoHash;
-
     use super::*;
 
     fn id(i: u8) -> PeerId {
         PeerId([i; 20])
     }
 
-    fn stats(totals: &[(u8, u64, u64)]) -> TorrentStats {
+    fn totals(peers: &[(u8, u64, u64)]) -> Vec<PeerTotals> {
         let addr: SocketAddr = "127.0.0.1:1".parse().expect("a literal address");
-        TorrentStats {
-            info_hash: InfoHash([0; 20]),
-            name: "t".into(),
-            state: TorrentState::Seeding,
-            pieces_have: 1,
-            pieces_total: 1,
-            total_len: 1,
-            left: 0,
-            downloaded: 0,
-            uploaded: 0,
-            download_rate: 0,
-            upload_rate: 0,
-            peers: Vec::new(),
-            peer_totals: totals
-                .iter()
-                .map(|&(peer, downloaded, uploaded)| PeerTotals {
-                    peer_id: id(peer),
-                    addr,
-                    downloaded,
-                    uploaded,
-                    connections: 1,
-                    connected: false,
-                })
-                .collect(),
-            connecting: 0,
-        }
+        peers
+            .iter()
+            .map(|&(peer, downloaded, uploaded)| PeerTotals {
+                peer_id: id(peer),
+                addr,
+                downloaded,
+                uploaded,
+                connections: 1,
+                connected: false,
+            })
+            .collect()
     }
 
     #[test]
@@ -156,10 +139,10 @@ mod tests {
         // Member 0 (id 10) sent 100 to member 1 (id 11), which counted 90; member 1 sent 5 to
         // id 99, which is not a member.
         let members = [
-            (id(10), stats(&[(11, 0, 100)])),
-            (id(11), stats(&[(10, 90, 0), (99, 7, 5)])),
+            (id(10), totals(&[(11, 0, 100)])),
+            (id(11), totals(&[(10, 90, 0), (99, 7, 5)])),
         ];
-        let matrix = TransferMatrix::from_stats(&members);
+        let matrix = TransferMatrix::from_totals(&members);
         assert_eq!(matrix.len(), 2);
         assert_eq!(matrix.sent(0, 1), 100);
         assert_eq!(matrix.received(1, 0), 90);

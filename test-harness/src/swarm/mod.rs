@@ -268,17 +268,23 @@ impl Swarm {
     }
 
     /// Who sent how many payload bytes to whom so far, from every member's per-peer totals
-    /// (ended connections included), by member index.
+    /// (ended connections included), by member index. A stopped member has no statistics
+    /// left: its row is empty, but what the others exchanged with it still counts.
     pub async fn transfers(&self) -> anyhow::Result<TransferMatrix> {
         let mut members = Vec::with_capacity(self.members.len());
         for (i, member) in self.members.iter().enumerate() {
-            let stats = member
-                .stats()
-                .await
-                .with_context(|| format!("statistics of member {i}"))?;
-            members.push((member.peer_id(), stats));
+            let totals = if member.is_stopped() {
+                Vec::new()
+            } else {
+                member
+                    .stats()
+                    .await
+                    .with_context(|| format!("statistics of member {i}"))?
+                    .peer_totals
+            };
+            members.push((member.peer_id(), totals));
         }
-        Ok(TransferMatrix::from_stats(&members))
+        Ok(TransferMatrix::from_totals(&members))
     }
 
     /// Every member's session.

@@ -80,3 +80,69 @@ async fn six_leechers_feed_each_other_and_spare_the_seeder() {
     );
     swarm.shutdown().await.unwrap();
 }
+
+/// The only seeder leaves a quarter of the way in; the two leechers keep what they have and
+/// trade it, a second seeder appears, the tracker hands it out, and both leechers complete.
+/// No piece is fetched twice: with endgame duplicates off, each leecher received exactly the
+/// payload's length, counted over every connection (the first seeder's included).
+#[actix::test]
+async fn the_only_seeder_leaves_halfway_and_another_takes_over() {
+    logs();
+    let len: u64 = 16 << 20;
+    let spec = PayloadSpec::single_file("handover.bin", len).with_piece_length(64 * 1024);
+    let mut leecher_config = Swarm::test_config();
+    leecher_config.picker.endgame_max_duplicates = 0;
+    let mut swarm = Swarm::builder()
+        .payload(spec, 22)
+        .seeders(1)
+        .leechers(2)
+        .config(leecher_config)
+        .seeder_config(Swarm::test_config())
+        .build()
+        .await
+        .unwrap();
+    let (first_seeder, leechers) = (0, [1, 2]);
+    let total = swarm.metainfo.info.pieces.len() as u32;
+    swarm.members[leechers[0]]
+        .wait_until(TIMEOUT, |s| s.pieces_have >= total / 4)
+        .await
+        .unwrap();
+    swarm.members[first_seeder].stop(TIMEOUT).await.unwrap();
+    for &i in &leechers {
+        let stats = swarm.members[i].stats().await.unwrap();
+        assert!(
+            stats.pieces_have < total,
+            "leecher {i} completed before the seeder left; the scenario needs a larger payload"
+        );
+        assert!(
+            stats
+                .peers
+                .iter()
+                .all(|p| p.peer_id != swarm.members[first_seeder].peer_id())
+        );
+    }
+    let second_seeder = swarm.add_seeder(Swarm::test_config()).await.unwrap();
+    swarm.wait_complete(TIMEOUT).await.unwrap();
+    swarm.check_leecher_files().unwrap();
+    for member in swarm.members.iter().filter(|m| !m.is_stopped()) {
+        member
+            .wait_until(TIMEOUT, |s| s.peers.is_empty())
+            .await
+            .unwrap();
+    }
+    let matrix = swarm.transfers().await.unwrap();
+    eprintln!("{matrix}");
+    for &i in &leechers {
+        assert_eq!(
+            matrix.received_by_from(i, |_| true),
+            len,
+            "leecher {i} received some piece twice"
+        );
+        assert!(matrix.received(i, first_seeder) > 0, "leecher {i}");
+    }
+    assert!(
+        matrix.sent_by(second_seeder) > 0,
+        "the second seeder was never used"
+    );
+    swarm.shutdown().await.unwrap();
+}
