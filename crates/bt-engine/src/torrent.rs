@@ -5,6 +5,7 @@
 //! carry no actor addresses.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use bt_proto::{InfoHash, PeerId};
 
@@ -64,6 +65,48 @@ pub struct PeerTotals {
     pub connected: bool,
 }
 
+/// One tracker of the torrent and how its last announce went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackerInfo {
+    /// The URL as written in the torrent.
+    pub url: String,
+    /// How the last announce went.
+    pub status: TrackerHealth,
+}
+
+/// How a tracker's last announce went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrackerHealth {
+    /// Not announced to yet.
+    NotContacted,
+    /// It answered.
+    Working {
+        /// Usable peers it handed out (ourselves left out).
+        peers: usize,
+        /// Seeders, if it says.
+        seeders: Option<u32>,
+        /// Leechers, if it says.
+        leechers: Option<u32>,
+        /// A `warning message` it sent with its answer.
+        warning: Option<String>,
+    },
+    /// It failed (unreachable, timed out, refused, a bad answer); announcing goes on.
+    Failing {
+        /// What went wrong, in words.
+        error: String,
+        /// `None` when the next tracker is tried at once; otherwise every tracker failed,
+        /// and the next round starts after this back-off (doubling per failed round).
+        retry_in: Option<Duration>,
+    },
+    /// Its URL cannot be used (an `https://` or `wss://` tracker, a malformed URL): it is
+    /// never announced to. A torrent whose trackers are all unusable finds peers only when
+    /// they connect to it.
+    Unusable {
+        /// Why, in words ("https trackers are not supported yet").
+        error: String,
+    },
+}
+
 /// A snapshot of a torrent's statistics.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TorrentStats {
@@ -97,6 +140,9 @@ pub struct TorrentStats {
     pub peer_totals: Vec<PeerTotals>,
     /// Outgoing connection attempts in progress.
     pub connecting: usize,
+    /// The torrent's trackers, in the order of its announce-list, each with how its last
+    /// announce went.
+    pub trackers: Vec<TrackerInfo>,
 }
 
 /// Something that happened to a torrent, for subscribers
@@ -132,6 +178,9 @@ pub enum TorrentEvent {
     Completed,
     /// A torrent-fatal error; the torrent is now in [`TorrentState::Error`].
     Error(EngineError),
+    /// An announce to a tracker came back (answered or failed), or a tracker was found
+    /// unusable when the torrent started; the same news as in [`TorrentStats::trackers`].
+    Tracker(TrackerInfo),
     /// A peer connection was set up.
     PeerConnected {
         /// Its address.

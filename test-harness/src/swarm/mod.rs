@@ -46,7 +46,7 @@ pub use files::assert_same_tree;
 pub use matrix::TransferMatrix;
 pub use member::{Role, SwarmMember};
 
-use crate::{MockTracker, Payload, PayloadSpec};
+use crate::{MockTracker, MockTrackerConfig, Payload, PayloadSpec};
 
 /// How long a member's shutdown may take before its leftover actors count as a leak.
 const STOP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -69,6 +69,7 @@ pub struct SwarmBuilder {
     seeders: usize,
     leechers: usize,
     tracker: TrackerKind,
+    tracker_config: MockTrackerConfig,
     config: EngineConfig,
     seeder_config: Option<EngineConfig>,
 }
@@ -99,6 +100,12 @@ impl SwarmBuilder {
         self
     }
 
+    /// The mock tracker's settings (its mode at start, its interval, ...).
+    pub fn tracker_config(mut self, config: MockTrackerConfig) -> Self {
+        self.tracker_config = config;
+        self
+    }
+
     /// The configuration of every member (default: [`Swarm::test_config`]).
     pub fn config(mut self, config: EngineConfig) -> Self {
         self.config = config;
@@ -114,7 +121,7 @@ impl SwarmBuilder {
     /// Starts the tracker, generates the payload, and starts the seeders, then the
     /// leechers. Must run inside an actix `System`.
     pub async fn build(self) -> anyhow::Result<Swarm> {
-        let tracker = MockTracker::start()?;
+        let tracker = MockTracker::start_with(self.tracker_config)?;
         let url = match self.tracker {
             TrackerKind::Http => tracker.http_announce_url(),
             TrackerKind::Udp => tracker.udp_announce_url(),
@@ -163,6 +170,7 @@ impl Swarm {
             seeders: 1,
             leechers: 1,
             tracker: TrackerKind::Http,
+            tracker_config: MockTrackerConfig::default(),
             config: Self::test_config(),
             seeder_config: None,
         }

@@ -3,7 +3,12 @@
 
 use std::time::Duration;
 
-use bt_test_harness::{PayloadSpec, Role, Swarm};
+use bt_engine::{TorrentEvent, TrackerHealth, TrackerInfo};
+use bt_proto::tracker::AnnounceEvent;
+use bt_test_harness::{
+    MockTrackerConfig, Payload, PayloadSpec, Role, Swarm, SwarmMember, TrackerMode,
+};
+use tokio::sync::broadcast::error::RecvError;
 
 use crate::logs;
 
@@ -145,4 +150,127 @@ async fn the_only_seeder_leaves_halfway_and_another_takes_over() {
         "the second seeder was never used"
     );
     swarm.shutdown().await.unwrap();
+}
+
+/// The tracker is down when the swarm starts: each member's announcer backs off, doubling the
+/// wait after each failed round (from 50 ms here), and keeps trying; once the tracker is up
+/// again the next attempt gets through (with `started`, which the tracker never saw) and the
+/// download completes.
+#[actix::test]
+async fn a_tracker_down_at_first_is_retried_until_it_answers() {
+    logs();
+    let mut config = Swarm::test_config();
+    config.announcer.backoff_base_ms = 50;
+    let swarm = Swarm::builder()
+        .payload(PayloadSpec::single_file("late.bin", 1 << 20), 23)
+        .tracker_config(MockTrackerConfig {
+            initial_mode: TrackerMode::Down,
+            ..MockTrackerConfig::default()
+        })
+        .config(config)
+        .seeders(1)
+        .leechers(1)
+        .build()
+        .await
+        .unwrap();
+    let leecher = swarm.leechers().next().unwrap();
+    // Three failed rounds in a row, as the subscriber sees them (it may miss the first).
+    let retries = failed_rounds(leecher, 3).await.unwrap();
+    eprintln!("back-off after failed rounds: {retries:?}");
+    assert!(retries[0] >= Duration::from_millis(50), "{retries:?}");
+    for pair in retries.windows(2) {
+        assert_eq!(pair[1], pair[0] * 2, "the back-off doubles: {retries:?}");
+    }
+    assert!(swarm.tracker.announces().is_empty(), "the tracker was down");
+    swarm.tracker.set_mode(TrackerMode::Healthy).unwrap();
+    swarm.wait_complete(TIMEOUT).await.unwrap();
+    swarm.check_leecher_files().unwrap();
+    let id = leecher.peer_id();
+    let first = swarm
+        .tracker
+        .announces()
+        .into_iter()
+        .find(|a| a.peer_id == id)
+        .unwrap();
+    assert_eq!(first.event, AnnounceEvent::Started);
+    let stats = leecher.stats().await.unwrap();
+    assert!(
+        matches!(
+            stats.trackers[..],
+            [TrackerInfo {
+                status: TrackerHealth::Working { .. },
+                ..
+            }]
+        ),
+        "{:?}",
+        stats.trackers
+    );
+    swarm.shutdown().await.unwrap();
+}
+
+/// The `retry_in` of the next `rounds` failed announce rounds `member` reports.
+async fn failed_rounds(member: &SwarmMember, rounds: usize) -> anyhow::Result<Vec<Duration>> {
+    let mut events = member.torrent.subscribe();
+    let mut retries = Vec::new();
+    let watch = async {
+        while retries.len() < rounds {
+            match events.recv().await {
+                Ok(TorrentEvent::Tracker(TrackerInfo {
+                    status:
+                        TrackerHealth::Failing {
+                            retry_in: Some(retry_in),
+                            ..
+                        },
+                    ..
+                })) => retries.push(retry_in),
+                Ok(TorrentEvent::Tracker(other)) => anyhow::bail!("unexpected {other:?}"),
+                Ok(_) => {}
+                Err(RecvError::Lagged(n)) => anyhow::bail!("missed {n} events"),
+                Err(RecvError::Closed) => anyhow::bail!("the torrent stopped"),
+            }
+        }
+        Ok(())
+    };
+    tokio::time::timeout(TIMEOUT, watch).await??;
+    Ok(retries)
+}
+
+/// A torrent whose only tracker is `https://` (not supported yet) does not sit silent: its
+/// statistics and events say the tracker is unusable and why, and nothing is announced.
+#[actix::test]
+async fn a_torrent_with_only_an_https_tracker_reports_it_unusable() {
+    logs();
+    let url = "https://127.0.0.1:1/announce";
+    let spec = PayloadSpec::single_file("tls.bin", 64 * 1024).with_trackers([url]);
+    let payload = Payload::generate(&spec, 24).unwrap();
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().to_path_buf();
+    let member = SwarmMember::start(
+        Role::Leecher,
+        Swarm::test_config(),
+        &payload.torrent,
+        dir,
+        Some(temp),
+    )
+    .await
+    .unwrap();
+    let unusable = |s: &bt_engine::TorrentStats| {
+        matches!(
+            s.trackers.first(),
+            Some(TrackerInfo {
+                status: TrackerHealth::Unusable { .. },
+                ..
+            })
+        )
+    };
+    let stats = member.wait_until(TIMEOUT, unusable).await.unwrap();
+    let [tracker] = &stats.trackers[..] else {
+        panic!("{:?}", stats.trackers)
+    };
+    assert_eq!(tracker.url, url);
+    let TrackerHealth::Unusable { error } = &tracker.status else {
+        unreachable!()
+    };
+    assert_eq!(error, "https trackers are not supported yet");
+    member.stop(TIMEOUT).await.unwrap();
 }

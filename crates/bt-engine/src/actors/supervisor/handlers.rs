@@ -5,12 +5,12 @@ use std::time::Duration;
 use actix::{ActorFutureExt, Context, Handler, MessageResult, ResponseActFuture, WrapFuture};
 use bt_proto::tracker::AnnounceEvent;
 use tokio::sync::oneshot;
-use tracing::{debug, warn};
+use tracing::debug;
 
 use super::TorrentSupervisor;
 use super::msg::{
     DiskFailed, GetStats, IncomingPeer, Pause, PeerDisconnected, PeerStatsUpdated, PeersDiscovered,
-    PieceFailed, PieceVerified, Resume, Shutdown, TrackerStatus, TrackerStatusChanged,
+    PieceFailed, PieceVerified, Resume, Shutdown, TrackerStatusChanged,
 };
 use super::peers::Candidate;
 use crate::EngineError;
@@ -38,13 +38,7 @@ impl Handler<TrackerStatusChanged> for TorrentSupervisor {
     type Result = ();
 
     fn handle(&mut self, msg: TrackerStatusChanged, _: &mut Context<Self>) {
-        if let TrackerStatus::Working {
-            warning: Some(warning),
-            ..
-        } = &msg.status
-        {
-            warn!(parent: &self.span, tracker = %msg.tracker, %warning, "tracker warning");
-        }
+        self.tracker_status(msg);
     }
 }
 

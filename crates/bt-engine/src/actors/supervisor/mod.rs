@@ -44,12 +44,14 @@
 //! - `handlers`: the messages.
 //! - `stats`: statistics and progress.
 //! - `ledger`: bytes exchanged per peer id over the run, ended connections included.
+//! - `trackers`: how each tracker's last announce went.
 
 mod handlers;
 mod ledger;
 pub mod msg;
 mod peers;
 mod stats;
+mod trackers;
 
 pub(crate) use peers::our_reserved;
 
@@ -82,7 +84,7 @@ use crate::choker::{PeerKey, TitForTat, TorrentMode};
 use crate::config::EngineConfig;
 use crate::picker::StandardPicker;
 use crate::storage::{Storage, StorageConfig};
-use crate::torrent::{TorrentEvent, TorrentState};
+use crate::torrent::{TorrentEvent, TorrentState, TrackerInfo};
 use ledger::PeerLedger;
 use msg::PeerTransfer;
 
@@ -173,6 +175,8 @@ pub struct TorrentSupervisor {
     closed: PeerTransfer,
     /// Bytes exchanged per peer id, ended connections included.
     ledger: PeerLedger,
+    /// The torrent's trackers and how each one's last announce went.
+    trackers: Vec<TrackerInfo>,
     /// What the last `Progress` event said, so an idle torrent sends none.
     last_progress: (u32, u64, u64),
     /// Waiting for every connection to end, to answer a `Shutdown`.
@@ -199,6 +203,7 @@ impl TorrentSupervisor {
             info_hash,
             lengths,
             have: Bitfield::new(lengths.piece_count() as usize),
+            trackers: trackers::initial(setup.metainfo.tracker_tiers()),
             metainfo: setup.metainfo,
             download_dir: setup.download_dir,
             config: setup.config,

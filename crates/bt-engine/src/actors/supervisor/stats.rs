@@ -58,6 +58,7 @@ impl TorrentSupervisor {
             ),
             peers,
             connecting: self.connecting.len(),
+            trackers: self.trackers.clone(),
         }
     }
 
