@@ -173,9 +173,16 @@ pub enum TorrentEvent {
         /// Connected peers.
         peers: usize,
     },
-    /// Every piece is verified on disk (sent once per run, also for a torrent found complete
-    /// by the resume check).
+    /// Every piece is verified on disk, and the files are synced to stable storage (sent once
+    /// per run, also for a torrent found complete by the resume check).
     Completed,
+    /// The files written so far are on stable storage (`fdatasync`), so a crash of the
+    /// machine loses none of the verified pieces: sent before [`TorrentEvent::Completed`],
+    /// after a pause, and when the torrent stops (session shutdown or removal).
+    DataSynced {
+        /// Files flushed this time (0 when nothing was written since the last sync).
+        files: usize,
+    },
     /// A torrent-fatal error; the torrent is now in [`TorrentState::Error`].
     Error(EngineError),
     /// An announce to a tracker came back (answered or failed), or a tracker was found

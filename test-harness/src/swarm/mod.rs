@@ -221,6 +221,28 @@ impl Swarm {
         Ok(self.members.len() - 1)
     }
 
+    /// Starts a member holding only the first `len` bytes of a single-file payload (so the
+    /// pieces they cover, a partial seeder); returns its index.
+    pub async fn add_partial_seeder(
+        &mut self,
+        len: u64,
+        config: EngineConfig,
+    ) -> anyhow::Result<usize> {
+        let bytes = std::fs::read(&self.payload.root).with_context(|| {
+            format!(
+                "reading {} (a single-file payload)",
+                self.payload.root.display()
+            )
+        })?;
+        let prefix = bytes
+            .get(..usize::try_from(len)?)
+            .ok_or_else(|| anyhow!("the payload is shorter than {len} bytes"))?;
+        let temp = tempfile::Builder::new().prefix("bt-partial-").tempdir()?;
+        std::fs::write(temp.path().join(&self.metainfo.info.name), prefix)?;
+        let dir = temp.path().to_path_buf();
+        self.add_member(Role::Seeder, config, dir, Some(temp)).await
+    }
+
     /// Starts a member with an empty temporary directory.
     pub async fn add_leecher(&mut self) -> anyhow::Result<usize> {
         let temp = tempfile::Builder::new().prefix("bt-leecher-").tempdir()?;

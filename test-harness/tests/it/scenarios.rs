@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use bt_engine::{TorrentEvent, TrackerHealth, TrackerInfo};
+use bt_engine::{TorrentEvent, TorrentState, TrackerHealth, TrackerInfo};
 use bt_proto::tracker::AnnounceEvent;
 use bt_test_harness::{
     MockTrackerConfig, Payload, PayloadSpec, Role, Swarm, SwarmMember, TrackerMode,
@@ -273,4 +273,102 @@ async fn a_torrent_with_only_an_https_tracker_reports_it_unusable() {
     };
     assert_eq!(error, "https trackers are not supported yet");
     member.stop(TIMEOUT).await.unwrap();
+}
+
+/// Waits on `events` (subscribed beforehand) for the first event matching `pred`; returns the
+/// events seen before it and the match.
+async fn until_event(
+    events: &mut tokio::sync::broadcast::Receiver<TorrentEvent>,
+    pred: impl Fn(&TorrentEvent) -> bool,
+) -> anyhow::Result<(Vec<TorrentEvent>, TorrentEvent)> {
+    let mut before = Vec::new();
+    let watch = async {
+        loop {
+            match events.recv().await {
+                Ok(event) if pred(&event) => return Ok(event),
+                Ok(event) => before.push(event),
+                Err(RecvError::Lagged(n)) => anyhow::bail!("missed {n} events"),
+                Err(RecvError::Closed) => anyhow::bail!("the torrent stopped"),
+            }
+        }
+    };
+    let found = tokio::time::timeout(TIMEOUT, watch).await??;
+    Ok((before, found))
+}
+
+/// Resume after a partial download, and verified data reaching stable storage when it
+/// matters. A leecher gets half the pieces from a partial seeder and is shut down: it syncs
+/// the file it wrote, and its restart finds that half on disk. A full seeder then uploads
+/// exactly the other half (no verified piece is fetched twice), the leecher syncs before it
+/// says `Completed`, and a pause syncs again (with nothing new to flush).
+#[actix::test]
+async fn a_restarted_leecher_keeps_its_verified_pieces_and_fetches_only_what_it_lacks() {
+    logs();
+    const PIECE: u64 = 16 * 1024;
+    let spec = PayloadSpec::single_file("resume.bin", 32 * PIECE);
+    let mut swarm = Swarm::builder()
+        .payload(spec, 4)
+        .seeders(0)
+        .leechers(1)
+        .build()
+        .await
+        .unwrap();
+    let leecher = 0;
+    let config = Swarm::test_config();
+    let half = swarm
+        .add_partial_seeder(16 * PIECE, config.clone())
+        .await
+        .unwrap();
+    swarm.members[leecher]
+        .wait_until(TIMEOUT, |s| s.pieces_have == 16)
+        .await
+        .unwrap();
+
+    let mut events = swarm.members[leecher].torrent.subscribe();
+    swarm.members[leecher].stop(TIMEOUT).await.unwrap();
+    let synced = |e: &TorrentEvent| matches!(e, TorrentEvent::DataSynced { .. });
+    let (_, on_stop) = until_event(&mut events, synced).await.unwrap();
+    assert_eq!(on_stop, TorrentEvent::DataSynced { files: 1 });
+    swarm.members[half].stop(TIMEOUT).await.unwrap();
+    swarm.restart(leecher, config.clone()).await.unwrap();
+    let resumed = swarm.members[leecher]
+        .wait_until(TIMEOUT, |s| s.state == TorrentState::Downloading)
+        .await
+        .unwrap();
+    assert_eq!(
+        resumed.pieces_have, 16,
+        "the resume check keeps the verified half"
+    );
+
+    let mut events = swarm.members[leecher].torrent.subscribe();
+    let full = swarm.add_seeder(config).await.unwrap();
+    let (before, _) = until_event(&mut events, |e| *e == TorrentEvent::Completed)
+        .await
+        .unwrap();
+    let syncs: Vec<&TorrentEvent> = before.iter().filter(|e| synced(e)).collect();
+    assert_eq!(
+        syncs,
+        [&TorrentEvent::DataSynced { files: 1 }],
+        "synced once, before Completed"
+    );
+    swarm.check_leecher_files().unwrap();
+    let seeder = swarm.members[full]
+        .wait_until(TIMEOUT, |s| s.peers.is_empty() && s.uploaded > 0)
+        .await
+        .unwrap();
+    assert_eq!(
+        seeder.uploaded,
+        16 * PIECE,
+        "only the missing half crossed the wire"
+    );
+
+    let mut events = swarm.members[leecher].torrent.subscribe();
+    swarm.members[leecher].torrent.pause().await.unwrap();
+    let (_, on_pause) = until_event(&mut events, synced).await.unwrap();
+    assert_eq!(
+        on_pause,
+        TorrentEvent::DataSynced { files: 0 },
+        "nothing new"
+    );
+    swarm.shutdown().await.unwrap();
 }

@@ -18,7 +18,8 @@
 //!    connections the session accepted for it; each connection's `PeerSession` starts on a
 //!    worker Arbiter.
 //! 4. On each `PieceVerified`: HAVE to every connection, an event, new progress for the
-//!    announcer; on the last piece `Seeding`, `completed` to the trackers, `Completed`.
+//!    announcer; on the last piece `Seeding`, `completed` to the trackers, the files synced
+//!    to disk (`DataSynced`), then `Completed`. A pause and a shutdown sync the files too.
 //! 5. A disk error puts the torrent in `Error` (with the OS message) and closes everything.
 //!
 //! # Messages in and out
@@ -45,12 +46,14 @@
 //! - `stats`: statistics and progress.
 //! - `ledger`: bytes exchanged per peer id over the run, ended connections included.
 //! - `trackers`: how each tracker's last announce went.
+//! - `sync`: flushing the files to disk on completion, pause and shutdown.
 
 mod handlers;
 mod ledger;
 pub mod msg;
 mod peers;
 mod stats;
+mod sync;
 mod trackers;
 
 pub(crate) use peers::our_reserved;
