@@ -46,7 +46,9 @@ pub mod tracker;
 pub use bt_engine as engine;
 pub use libtorrent::{LibtorrentMode, LibtorrentPeer};
 pub use payload::{Payload, PayloadFile, PayloadLayout, PayloadSpec};
-pub use swarm::{Role, Swarm, SwarmBuilder, SwarmMember, TrackerKind, assert_same_tree};
+pub use swarm::{
+    Role, Swarm, SwarmBuilder, SwarmMember, TrackerKind, TransferMatrix, assert_same_tree,
+};
 pub use tracker::{
     MockTracker, MockTrackerConfig, RecordedAnnounce, SwarmPeer, TrackerMode, Transport,
 };

@@ -43,4 +43,6 @@ pub use bt_proto as proto;
 pub use config::EngineConfig;
 pub use error::EngineError;
 pub use handle::{AddTorrentOptions, Session, TorrentHandle};
-pub use torrent::{PeerInfo, TorrentEvent, TorrentState, TorrentStats};
+pub use torrent::{
+    PeerInfo, PeerTotals, TorrentEvent, TorrentState, TorrentStats, TrackerHealth, TrackerInfo,
+};

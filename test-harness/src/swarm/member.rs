@@ -1,6 +1,7 @@
 //! [`SwarmMember`]: one engine session of a swarm, with its torrent, and waits on its events.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
@@ -35,6 +36,8 @@ pub struct SwarmMember {
     pub dir: PathBuf,
     /// The temporary directory behind `dir`, for members that own theirs.
     _temp: Option<TempDir>,
+    /// [`Self::stop`] was called: the session is gone, its statistics with it.
+    stopped: AtomicBool,
 }
 
 impl SwarmMember {
@@ -57,6 +60,7 @@ impl SwarmMember {
             torrent,
             dir,
             _temp: temp,
+            stopped: AtomicBool::new(false),
         })
     }
 
@@ -132,8 +136,14 @@ impl SwarmMember {
             .map_err(|_| anyhow!("no matching event within {timeout:?}"))?
     }
 
+    /// Whether [`Self::stop`] was called.
+    pub fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::Relaxed)
+    }
+
     /// Shuts the session down and checks that every one of its actors stopped.
     pub async fn stop(&self, timeout: Duration) -> anyhow::Result<()> {
+        self.stopped.store(true, Ordering::Relaxed);
         self.session.shutdown().await;
         self.session
             .wait_stopped(timeout)

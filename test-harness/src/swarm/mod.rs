@@ -30,8 +30,10 @@
 //! - this module: [`SwarmBuilder`], [`Swarm`], [`TrackerKind`].
 //! - `member`: [`SwarmMember`], [`Role`], waits on a member's events.
 //! - `files`: [`assert_same_tree`].
+//! - `matrix`: [`TransferMatrix`], who sent how many bytes to whom.
 
 mod files;
+mod matrix;
 mod member;
 
 use std::time::Duration;
@@ -41,9 +43,10 @@ use bt_engine::{EngineConfig, Session};
 use bt_proto::metainfo::Metainfo;
 
 pub use files::assert_same_tree;
+pub use matrix::TransferMatrix;
 pub use member::{Role, SwarmMember};
 
-use crate::{MockTracker, Payload, PayloadSpec};
+use crate::{MockTracker, MockTrackerConfig, Payload, PayloadSpec};
 
 /// How long a member's shutdown may take before its leftover actors count as a leak.
 const STOP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -66,6 +69,7 @@ pub struct SwarmBuilder {
     seeders: usize,
     leechers: usize,
     tracker: TrackerKind,
+    tracker_config: MockTrackerConfig,
     config: EngineConfig,
     seeder_config: Option<EngineConfig>,
 }
@@ -96,6 +100,12 @@ impl SwarmBuilder {
         self
     }
 
+    /// The mock tracker's settings (its mode at start, its interval, ...).
+    pub fn tracker_config(mut self, config: MockTrackerConfig) -> Self {
+        self.tracker_config = config;
+        self
+    }
+
     /// The configuration of every member (default: [`Swarm::test_config`]).
     pub fn config(mut self, config: EngineConfig) -> Self {
         self.config = config;
@@ -111,7 +121,7 @@ impl SwarmBuilder {
     /// Starts the tracker, generates the payload, and starts the seeders, then the
     /// leechers. Must run inside an actix `System`.
     pub async fn build(self) -> anyhow::Result<Swarm> {
-        let tracker = MockTracker::start()?;
+        let tracker = MockTracker::start_with(self.tracker_config)?;
         let url = match self.tracker {
             TrackerKind::Http => tracker.http_announce_url(),
             TrackerKind::Udp => tracker.udp_announce_url(),
@@ -160,6 +170,7 @@ impl Swarm {
             seeders: 1,
             leechers: 1,
             tracker: TrackerKind::Http,
+            tracker_config: MockTrackerConfig::default(),
             config: Self::test_config(),
             seeder_config: None,
         }
@@ -208,6 +219,28 @@ impl Swarm {
         let member = SwarmMember::start(role, config, &self.metainfo, dir, temp).await?;
         self.members.push(member);
         Ok(self.members.len() - 1)
+    }
+
+    /// Starts a member holding only the first `len` bytes of a single-file payload (so the
+    /// pieces they cover, a partial seeder); returns its index.
+    pub async fn add_partial_seeder(
+        &mut self,
+        len: u64,
+        config: EngineConfig,
+    ) -> anyhow::Result<usize> {
+        let bytes = std::fs::read(&self.payload.root).with_context(|| {
+            format!(
+                "reading {} (a single-file payload)",
+                self.payload.root.display()
+            )
+        })?;
+        let prefix = bytes
+            .get(..usize::try_from(len)?)
+            .ok_or_else(|| anyhow!("the payload is shorter than {len} bytes"))?;
+        let temp = tempfile::Builder::new().prefix("bt-partial-").tempdir()?;
+        std::fs::write(temp.path().join(&self.metainfo.info.name), prefix)?;
+        let dir = temp.path().to_path_buf();
+        self.add_member(Role::Seeder, config, dir, Some(temp)).await
     }
 
     /// Starts a member with an empty temporary directory.
@@ -262,6 +295,26 @@ impl Swarm {
             assert_same_tree(&self.payload.root, &leecher.dir.join(name))?;
         }
         Ok(())
+    }
+
+    /// Who sent how many payload bytes to whom so far, from every member's per-peer totals
+    /// (ended connections included), by member index. A stopped member has no statistics
+    /// left: its row is empty, but what the others exchanged with it still counts.
+    pub async fn transfers(&self) -> anyhow::Result<TransferMatrix> {
+        let mut members = Vec::with_capacity(self.members.len());
+        for (i, member) in self.members.iter().enumerate() {
+            let totals = if member.is_stopped() {
+                Vec::new()
+            } else {
+                member
+                    .stats()
+                    .await
+                    .with_context(|| format!("statistics of member {i}"))?
+                    .peer_totals
+            };
+            members.push((member.peer_id(), totals));
+        }
+        Ok(TransferMatrix::from_totals(&members))
     }
 
     /// Every member's session.

@@ -15,10 +15,13 @@ mod payload;
 // python3-libtorrent as a reference client announcing over HTTP and UDP.
 mod libtorrent;
 // End-to-end downloads between in-process engine sessions: single and multi-file, several
-// leechers, resume, HTTP and UDP trackers.
+// leechers, HTTP and UDP trackers.
 mod swarm;
 // A torrent's life through the session handle: pause and resume, removal, a full disk.
 mod lifecycle;
+// Engine scenarios of issue 3: leechers feeding each other, a seeder leaving, a tracker down at
+// first, an https-only torrent, resume after a partial download with data synced to disk.
+mod scenarios;
 
 /// Logs to the test's output when `RUST_LOG` is set (`RUST_LOG=bt_engine=debug`).
 pub fn logs() {

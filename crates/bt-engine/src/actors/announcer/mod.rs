@@ -14,7 +14,9 @@
 //! [`TrackerStatusChanged`] after every announce but `stopped`.
 //!
 //! # How announcing works
-//! `started` goes out as soon as the actor starts. One announce is in flight at a time, as a
+//! `started` goes out as soon as the actor starts, to the trackers whose URL we can use
+//! (`http://`, `udp://`); the others (`https://`, malformed URLs) are reported once as
+//! [`TrackerStatus::Unusable`] and never announced to. One announce is in flight at a time, as a
 //! future spawned on the actor's context (`ctx.spawn`), never blocking it. A tracker that fails
 //! hands over at once to the next one in BEP 12 order; when every tracker failed, the round is
 //! retried after an exponential back-off. Each tracker that has not seen our `started` gets it
@@ -39,6 +41,8 @@ mod handlers;
 pub mod msg;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_backoff;
 
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
@@ -49,7 +53,6 @@ use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, Recipien
 use bt_proto::tracker::{AnnounceEvent, AnnounceRequest, TrackerPeer};
 use bt_proto::types::{InfoHash, PeerId};
 use tracing::Instrument;
-use url::Url;
 
 use crate::actors::census::Alive;
 use crate::actors::supervisor::msg::{
@@ -134,6 +137,9 @@ pub struct Announcer {
     progress: Progress,
     config: AnnouncerConfig,
     tiers: TierList,
+    /// Trackers left out of `tiers` because their URL cannot be used, with why; reported
+    /// once at start.
+    unusable: Vec<(String, TrackerError)>,
     schedule: AnnounceSchedule,
     /// BEP 3 `key`: one random value for the actor's life, so trackers recognise us across
     /// address changes.
@@ -174,8 +180,26 @@ impl Announcer {
     }
 
     /// Builds the actor; call `.start()` inside an actix `System` to send `started`.
+    /// Trackers whose URL cannot be used (see [`tracker::usable_url`]) are left out of the
+    /// tiers; the actor reports each as [`TrackerStatus::Unusable`] when it starts.
     pub fn new(setup: AnnouncerSetup) -> Self {
-        let tiers = TierList::new(setup.tiers, &mut rand::rng());
+        let mut unusable = Vec::new();
+        let usable: Vec<Vec<String>> = setup
+            .tiers
+            .into_iter()
+            .map(|tier| {
+                tier.into_iter()
+                    .filter(|url| match tracker::usable_url(url) {
+                        Ok(_) => true,
+                        Err(error) => {
+                            unusable.push((url.clone(), error));
+                            false
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let tiers = TierList::new(usable, &mut rand::rng());
         let schedule = AnnounceSchedule::new(setup.config.schedule.clone(), Instant::now());
         Self {
             info_hash: setup.info_hash,
@@ -185,6 +209,7 @@ impl Announcer {
             progress: setup.progress,
             config: setup.config,
             tiers,
+            unusable,
             schedule,
             key: rand::random(),
             joined: HashSet::new(),
@@ -243,7 +268,7 @@ impl Announcer {
         span: tracing::Span,
     ) -> impl Future<Output = Result<Announced, TrackerError>> + Send + use<> {
         let req = self.request(url, event);
-        let parsed = Url::parse(url).map_err(|err| TrackerError::BadUrl(format!("{url}: {err}")));
+        let parsed = tracker::usable_url(url);
         let transport = self.config.transport.clone();
         let cached = self.udp_connections.get(url).copied();
         async move { tracker::announce(&parsed?, &req, &transport, cached).await }.instrument(span)
@@ -437,8 +462,12 @@ impl Actor for Announcer {
     fn started(&mut self, ctx: &mut Self::Context) {
         let span = self.span.clone();
         let _entered = span.enter();
+        for (url, error) in std::mem::take(&mut self.unusable) {
+            tracing::warn!(tracker = %url, %error, "tracker left out");
+            self.send_status(&url, TrackerStatus::Unusable { error });
+        }
         if self.tiers.is_empty() {
-            tracing::debug!("announcer started without trackers");
+            tracing::debug!("announcer started without usable trackers");
             return;
         }
         tracing::debug!(trackers = ?self.tiers.tiers(), "announcer started");

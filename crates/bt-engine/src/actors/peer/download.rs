@@ -56,13 +56,22 @@ impl PeerSession {
     /// Takes a received block to disk in a task detached from the actor: the piece manager
     /// says whether to write it, the disk writes it (`send().await`: the backpressure), and
     /// the piece manager learns of the write even if this connection is gone by then.
+    ///
+    /// `BlockReceived` is queued here, in the actor's turn, not when the task first runs: so
+    /// it always reaches the piece manager before this connection's `PeerLeft`, and a block
+    /// that arrived just before the peer left is kept rather than dropped as unrequested
+    /// (and fetched again).
     fn on_block(&mut self, ctx: &mut Context<Self>, block: BlockRef, data: Bytes) {
         let key = self.key;
-        let ask = self.links.manager.received.clone();
+        let asked = self
+            .links
+            .manager
+            .received
+            .send(BlockReceived { key, block });
         let disk = self.links.write.clone();
         let written = self.links.manager.written.clone();
         let task = actix_rt::spawn(async move {
-            if ask.send(BlockReceived { key, block }).await != Ok(true) {
+            if asked.await != Ok(true) {
                 return;
             }
             let result = match disk.send(WriteBlock { block, data }).await {

@@ -5,17 +5,19 @@ use std::time::Duration;
 use actix::{ActorFutureExt, Context, Handler, MessageResult, ResponseActFuture, WrapFuture};
 use bt_proto::tracker::AnnounceEvent;
 use tokio::sync::oneshot;
-use tracing::{debug, warn};
+use tracing::{debug, error};
 
 use super::TorrentSupervisor;
 use super::msg::{
     DiskFailed, GetStats, IncomingPeer, Pause, PeerDisconnected, PeerStatsUpdated, PeersDiscovered,
-    PieceFailed, PieceVerified, Resume, Shutdown, TrackerStatus, TrackerStatusChanged,
+    PieceFailed, PieceVerified, Resume, Shutdown, TrackerStatusChanged,
 };
 use super::peers::Candidate;
+use super::sync::synced;
 use crate::EngineError;
 use crate::actors::announcer::msg::{self as announcer, AnnounceNow, UpdateProgress};
 use crate::actors::choker::msg::{self as choker, ModeChanged};
+use crate::actors::disk::SyncFiles;
 use crate::actors::peer::msg::{Disconnect, DisconnectReason, Have};
 use crate::actors::piece_manager::msg as manager;
 use crate::choker::TorrentMode;
@@ -38,20 +40,14 @@ impl Handler<TrackerStatusChanged> for TorrentSupervisor {
     type Result = ();
 
     fn handle(&mut self, msg: TrackerStatusChanged, _: &mut Context<Self>) {
-        if let TrackerStatus::Working {
-            warning: Some(warning),
-            ..
-        } = &msg.status
-        {
-            warn!(parent: &self.span, tracker = %msg.tracker, %warning, "tracker warning");
-        }
+        self.tracker_status(msg);
     }
 }
 
 impl Handler<PieceVerified> for TorrentSupervisor {
     type Result = ();
 
-    fn handle(&mut self, msg: PieceVerified, _: &mut Context<Self>) {
+    fn handle(&mut self, msg: PieceVerified, ctx: &mut Context<Self>) {
         if self.have.set(msg.piece.as_usize()) != Ok(true) {
             return;
         }
@@ -65,14 +61,15 @@ impl Handler<PieceVerified> for TorrentSupervisor {
             total: self.lengths.piece_count(),
         });
         if self.have.is_complete() {
-            self.completed();
+            self.completed(ctx);
         }
     }
 }
 
 impl TorrentSupervisor {
-    /// The last piece is verified: seed, and tell the trackers and subscribers.
-    fn completed(&mut self) {
+    /// The last piece is verified: seed, tell the trackers, sync the files, then tell the
+    /// subscribers.
+    fn completed(&mut self, ctx: &mut Context<Self>) {
         if let Some(parts) = &self.parts {
             let progress = self.progress();
             parts.announcer.do_send(UpdateProgress {
@@ -90,7 +87,7 @@ impl TorrentSupervisor {
         if self.state == TorrentState::Downloading {
             self.set_state(TorrentState::Seeding);
         }
-        self.emit(TorrentEvent::Completed);
+        self.sync_files(ctx, |act| act.emit(TorrentEvent::Completed));
     }
 }
 
@@ -159,10 +156,13 @@ impl Handler<IncomingPeer> for TorrentSupervisor {
 impl Handler<Pause> for TorrentSupervisor {
     type Result = ();
 
-    fn handle(&mut self, _: Pause, _: &mut Context<Self>) {
+    fn handle(&mut self, _: Pause, ctx: &mut Context<Self>) {
         match self.state {
             TorrentState::Checking => self.pause_after_check = true,
-            TorrentState::Downloading | TorrentState::Seeding => self.pause(),
+            TorrentState::Downloading | TorrentState::Seeding => {
+                self.pause();
+                self.sync_files(ctx, |_| {});
+            }
             _ => {}
         }
     }
@@ -213,13 +213,23 @@ impl Handler<Shutdown> for TorrentSupervisor {
         } else {
             self.drained.push(done);
         }
-        let parts = self
-            .parts
-            .as_ref()
-            .map(|p| (p.announcer.clone(), p.manager.clone(), p.choker.clone()));
+        let parts = self.parts.as_ref().map(|p| {
+            let actors = (p.announcer.clone(), p.manager.clone(), p.choker.clone());
+            (p.disk.clone(), actors)
+        });
+        let (events, span) = (self.events.clone(), self.span.clone());
         let stop = async move {
             let _ = tokio::time::timeout(DRAIN_TIMEOUT, drained).await;
-            if let Some((announcer, manager, choker)) = parts {
+            if let Some((disk, (announcer, manager, choker))) = parts {
+                // Every verified piece's writes are done: they came before its hash check.
+                let event = match synced(disk.send(SyncFiles).await) {
+                    Ok(files) => TorrentEvent::DataSynced { files },
+                    Err(error) => {
+                        error!(parent: &span, %error, "syncing the files failed");
+                        TorrentEvent::Error(error)
+                    }
+                };
+                let _ = events.send(event);
                 // Bounded by the announcer's own stop timeout.
                 let _ = announcer.send(announcer::Shutdown).await;
                 manager.do_send(manager::Shutdown);

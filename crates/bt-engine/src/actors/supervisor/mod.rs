@@ -18,7 +18,8 @@
 //!    connections the session accepted for it; each connection's `PeerSession` starts on a
 //!    worker Arbiter.
 //! 4. On each `PieceVerified`: HAVE to every connection, an event, new progress for the
-//!    announcer; on the last piece `Seeding`, `completed` to the trackers, `Completed`.
+//!    announcer; on the last piece `Seeding`, `completed` to the trackers, the files synced
+//!    to disk (`DataSynced`), then `Completed`. A pause and a shutdown sync the files too.
 //! 5. A disk error puts the torrent in `Error` (with the OS message) and closes everything.
 //!
 //! # Messages in and out
@@ -43,11 +44,17 @@
 //! - `peers`: dialling, admitting and forgetting connections.
 //! - `handlers`: the messages.
 //! - `stats`: statistics and progress.
+//! - `ledger`: bytes exchanged per peer id over the run, ended connections included.
+//! - `trackers`: how each tracker's last announce went.
+//! - `sync`: flushing the files to disk on completion, pause and shutdown.
 
 mod handlers;
+mod ledger;
 pub mod msg;
 mod peers;
 mod stats;
+mod sync;
+mod trackers;
 
 pub(crate) use peers::our_reserved;
 
@@ -80,7 +87,8 @@ use crate::choker::{PeerKey, TitForTat, TorrentMode};
 use crate::config::EngineConfig;
 use crate::picker::StandardPicker;
 use crate::storage::{Storage, StorageConfig};
-use crate::torrent::{TorrentEvent, TorrentState};
+use crate::torrent::{TorrentEvent, TorrentState, TrackerInfo};
+use ledger::PeerLedger;
 use msg::PeerTransfer;
 
 /// Everything a [`TorrentSupervisor`] is built from.
@@ -168,6 +176,10 @@ pub struct TorrentSupervisor {
     next_key: u64,
     /// Counters of connections that have ended.
     closed: PeerTransfer,
+    /// Bytes exchanged per peer id, ended connections included.
+    ledger: PeerLedger,
+    /// The torrent's trackers and how each one's last announce went.
+    trackers: Vec<TrackerInfo>,
     /// What the last `Progress` event said, so an idle torrent sends none.
     last_progress: (u32, u64, u64),
     /// Waiting for every connection to end, to answer a `Shutdown`.
@@ -194,6 +206,7 @@ impl TorrentSupervisor {
             info_hash,
             lengths,
             have: Bitfield::new(lengths.piece_count() as usize),
+            trackers: trackers::initial(setup.metainfo.tracker_tiers()),
             metainfo: setup.metainfo,
             download_dir: setup.download_dir,
             config: setup.config,
@@ -215,6 +228,7 @@ impl TorrentSupervisor {
             banned_addrs: HashSet::new(),
             next_key: 0,
             closed: PeerTransfer::default(),
+            ledger: PeerLedger::default(),
             last_progress: (0, 0, 0),
             drained: Vec::new(),
             span,

@@ -191,10 +191,18 @@ pub enum TrackerStatus {
         /// tracker failed and the next round starts after that long.
         retry_in: Option<Duration>,
     },
+    /// The tracker's URL cannot be announced to at all (an `https://` or `wss://` tracker, a
+    /// malformed URL): it is left out for the torrent's life, and never announced to. Sent
+    /// once, when the announcer starts.
+    Unusable {
+        /// Why ([`TrackerError::UnsupportedScheme`] or [`TrackerError::BadUrl`]).
+        error: TrackerError,
+    },
 }
 
 /// Event (from the announcer): the outcome of an announce to one tracker, for status displays
-/// and statistics. Sent after every announce except `stopped` ones.
+/// and statistics. Sent after every announce except `stopped` ones, and once at start for
+/// each tracker that cannot be used.
 #[derive(Debug, Message)]
 #[rtype(result = "()")]
 pub struct TrackerStatusChanged {

@@ -252,6 +252,7 @@ impl TorrentSupervisor {
         self.closed.downloaded += transfer.downloaded;
         self.closed.uploaded += transfer.uploaded;
         let addr = entry.handle.addr;
+        self.ledger.record_ended(entry.peer_id, addr, transfer);
         let both_seeds = matches!(exit, PeerExit::Closed(DisconnectReason::BothSeeds));
         let retry_at = Instant::now() + self.config.redial_interval();
         for known in self.known.values_mut() {

@@ -51,8 +51,14 @@ impl TorrentSupervisor {
             uploaded: totals.uploaded,
             download_rate: totals.download_rate,
             upload_rate: totals.upload_rate,
+            peer_totals: self.ledger.totals(
+                self.peers
+                    .values()
+                    .map(|e| (e.peer_id, e.handle.addr, &e.transfer)),
+            ),
             peers,
             connecting: self.connecting.len(),
+            trackers: self.trackers.clone(),
         }
     }
 

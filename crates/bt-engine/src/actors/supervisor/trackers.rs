@@ -1,0 +1,96 @@
+//! The supervisor's view of the torrent's trackers: how each one's last announce went, for
+//! [`TorrentStats::trackers`](crate::TorrentStats::trackers) and the
+//! [`TorrentEvent::Tracker`] events.
+
+use tracing::{info, warn};
+
+use super::TorrentSupervisor;
+use super::msg::{TrackerStatus, TrackerStatusChanged};
+use crate::torrent::{TorrentEvent, TrackerHealth, TrackerInfo};
+
+/// The torrent's trackers in announce-list order, each once, none contacted yet.
+pub(super) fn initial(tiers: Vec<Vec<String>>) -> Vec<TrackerInfo> {
+    let mut trackers: Vec<TrackerInfo> = Vec::new();
+    for url in tiers.into_iter().flatten() {
+        if !url.is_empty() && trackers.iter().all(|t| t.url != url) {
+            trackers.push(TrackerInfo {
+                url,
+                status: TrackerHealth::NotContacted,
+            });
+        }
+    }
+    trackers
+}
+
+/// What an announcer report means for the user.
+fn health(status: TrackerStatus) -> TrackerHealth {
+    match status {
+        TrackerStatus::Working {
+            seeders,
+            leechers,
+            peers,
+            warning,
+            next_announce: _,
+        } => TrackerHealth::Working {
+            peers,
+            seeders,
+            leechers,
+            warning,
+        },
+        TrackerStatus::Failed { error, retry_in } => TrackerHealth::Failing {
+            error: error.to_string(),
+            retry_in,
+        },
+        TrackerStatus::Unusable { error } => TrackerHealth::Unusable {
+            error: error.to_string(),
+        },
+    }
+}
+
+impl TorrentSupervisor {
+    /// Books an announcer report and tells the subscribers.
+    pub(super) fn tracker_status(&mut self, msg: TrackerStatusChanged) {
+        let status = health(msg.status);
+        match &status {
+            TrackerHealth::Working {
+                warning: Some(warning),
+                ..
+            } => warn!(parent: &self.span, tracker = %msg.tracker, %warning, "tracker warning"),
+            TrackerHealth::Unusable { error } => {
+                warn!(parent: &self.span, tracker = %msg.tracker, %error, "tracker unusable");
+            }
+            _ => {}
+        }
+        let info = TrackerInfo {
+            url: msg.tracker,
+            status,
+        };
+        match self.trackers.iter_mut().find(|t| t.url == info.url) {
+            Some(known) => *known = info.clone(),
+            None => self.trackers.push(info.clone()),
+        }
+        self.emit(TorrentEvent::Tracker(info));
+        let unusable = |t: &TrackerInfo| matches!(t.status, TrackerHealth::Unusable { .. });
+        if !self.trackers.is_empty() && self.trackers.iter().all(unusable) {
+            info!(
+                parent: &self.span,
+                "no usable tracker: only peers that connect to us can be found"
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trackers_are_listed_once_in_tier_order() {
+        let tiers = vec![
+            vec!["udp://a".to_owned(), "http://b".to_owned()],
+            vec![String::new(), "udp://a".to_owned(), "https://c".to_owned()],
+        ];
+        let urls: Vec<String> = initial(tiers).into_iter().map(|t| t.url).collect();
+        assert_eq!(urls, ["udp://a", "http://b", "https://c"]);
+    }
+}
