@@ -19,6 +19,7 @@
 //! - [`picker`]: piece picking (rarest-first, random, sequential; endgame; strikes and bans) as a
 //!   pure struct behind the `PiecePicker` trait.
 //! - [`proto`]: the sans-IO protocol layer, re-exported from `bt-proto`.
+//! - [`shaping`]: upload and download limits (token buckets), per connection and per session.
 //! - [`torrent`]: what embedders see of a torrent: [`TorrentState`], [`TorrentStats`],
 //!   [`TorrentEvent`].
 //! - [`storage`]: a torrent's files on disk: positional block I/O, piece hashing, the resume
@@ -35,6 +36,7 @@ mod error;
 mod handle;
 pub mod peer;
 pub mod picker;
+pub mod shaping;
 pub mod storage;
 pub mod torrent;
 pub mod tracker;

@@ -22,7 +22,9 @@
 //!
 //! Every member gets its own session (own peer id, own listening port on `127.0.0.1:0`, own
 //! worker Arbiters), a configuration tuned for tests ([`Swarm::test_config`]: rechoke every
-//! 200 ms, re-announce every 500 ms, short time-outs), and its own directory: seeders read
+//! 200 ms, re-announce every 500 ms, short time-outs) unless the builder gives it its own
+//! ([`SwarmBuilder::seeder_config`], [`SwarmBuilder::leecher_config`]: heterogeneous upload
+//! and download limits, other tunables), and its own directory: seeders read
 //! the payload's own directory, leechers each get an empty temporary one. Sessions must run
 //! inside an actix `System` (`#[actix::test]`).
 //!
@@ -34,6 +36,7 @@
 mod files;
 mod member;
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use anyhow::{Context, anyhow};
@@ -68,6 +71,7 @@ pub struct SwarmBuilder {
     tracker: TrackerKind,
     config: EngineConfig,
     seeder_config: Option<EngineConfig>,
+    leecher_configs: BTreeMap<usize, EngineConfig>,
 }
 
 impl SwarmBuilder {
@@ -108,6 +112,14 @@ impl SwarmBuilder {
         self
     }
 
+    /// A configuration of its own for leecher `index` (0 for the first leecher; leechers
+    /// start in index order): its own rate limits (`upload_limit`, `peer.upload_limit`,
+    /// ...), another piece order. Leechers without one get the swarm's configuration.
+    pub fn leecher_config(mut self, index: usize, config: EngineConfig) -> Self {
+        self.leecher_configs.insert(index, config);
+        self
+    }
+
     /// Starts the tracker, generates the payload, and starts the seeders, then the
     /// leechers. Must run inside an actix `System`.
     pub async fn build(self) -> anyhow::Result<Swarm> {
@@ -128,8 +140,9 @@ impl SwarmBuilder {
         for _ in 0..self.seeders {
             swarm.add_seeder(seeder_config.clone()).await?;
         }
-        for _ in 0..self.leechers {
-            swarm.add_leecher().await?;
+        for index in 0..self.leechers {
+            let config = self.leecher_configs.get(&index).unwrap_or(&self.config);
+            swarm.add_leecher_with(config.clone()).await?;
         }
         Ok(swarm)
     }
@@ -162,6 +175,7 @@ impl Swarm {
             tracker: TrackerKind::Http,
             config: Self::test_config(),
             seeder_config: None,
+            leecher_configs: BTreeMap::new(),
         }
     }
 
@@ -210,11 +224,15 @@ impl Swarm {
         Ok(self.members.len() - 1)
     }
 
-    /// Starts a member with an empty temporary directory.
+    /// Starts a member with an empty temporary directory and the swarm's configuration.
     pub async fn add_leecher(&mut self) -> anyhow::Result<usize> {
+        self.add_leecher_with(self.config.clone()).await
+    }
+
+    /// Starts a member with an empty temporary directory and `config`.
+    pub async fn add_leecher_with(&mut self, config: EngineConfig) -> anyhow::Result<usize> {
         let temp = tempfile::Builder::new().prefix("bt-leecher-").tempdir()?;
         let dir = temp.path().to_path_buf();
-        let config = self.config.clone();
         self.add_member(Role::Leecher, config, dir, Some(temp))
             .await
     }

@@ -51,6 +51,12 @@ pub struct PeerSettings {
     /// Bytes waiting to be written to the socket above which no more uploads are read from
     /// disk: a peer that reads slowly cannot make us buffer its whole request queue.
     pub write_buffer_limit: usize,
+    /// Upload limit of each connection, payload bytes per second; 0 means unlimited. The
+    /// session-wide limit (`upload_limit`) applies on top.
+    pub upload_limit: u64,
+    /// Download limit of each connection, payload bytes per second; 0 means unlimited. The
+    /// session-wide limit (`download_limit`) applies on top.
+    pub download_limit: u64,
 }
 
 impl Default for PeerSettings {
@@ -71,6 +77,8 @@ impl Default for PeerSettings {
             max_blocks_to_disk: 64,
             max_reads_in_flight: 32,
             write_buffer_limit: 1 << 20,
+            upload_limit: 0,
+            download_limit: 0,
         }
     }
 }

@@ -79,6 +79,7 @@ use crate::actors::pool::ArbiterPool;
 use crate::choker::{PeerKey, TitForTat, TorrentMode};
 use crate::config::EngineConfig;
 use crate::picker::StandardPicker;
+use crate::shaping::SessionLimits;
 use crate::storage::{Storage, StorageConfig};
 use crate::torrent::{TorrentEvent, TorrentState};
 use msg::PeerTransfer;
@@ -100,6 +101,8 @@ pub struct SupervisorSetup {
     pub arbiters: ArbiterPool,
     /// The session's connection slots.
     pub slots: Arc<Semaphore>,
+    /// The session's rate limits, for every connection.
+    pub limits: SessionLimits,
     /// Where the torrent's events go.
     pub events: broadcast::Sender<TorrentEvent>,
     /// The session's actor census.
@@ -151,6 +154,7 @@ pub struct TorrentSupervisor {
     listen_port: u16,
     arbiters: ArbiterPool,
     slots: Arc<Semaphore>,
+    limits: SessionLimits,
     events: broadcast::Sender<TorrentEvent>,
     census: ActorCensus,
     state: TorrentState,
@@ -201,6 +205,7 @@ impl TorrentSupervisor {
             listen_port: setup.listen_port,
             arbiters: setup.arbiters,
             slots: setup.slots,
+            limits: setup.limits,
             events: setup.events,
             _alive: setup.census.enter(ActorKind::TorrentSupervisor),
             census: setup.census,
