@@ -24,7 +24,8 @@
 //! worker Arbiters), a configuration tuned for tests ([`Swarm::test_config`]: rechoke every
 //! 200 ms, re-announce every 500 ms, short time-outs) unless the builder gives it its own
 //! ([`SwarmBuilder::seeder_config`], [`SwarmBuilder::leecher_config`]: heterogeneous upload
-//! and download limits, other tunables), and its own directory: seeders read
+//! and download limits, free riders, other strategies; [`SwarmBuilder::strategies`]: an
+//! embedder's own choker or picker), and its own directory: seeders read
 //! the payload's own directory, leechers each get an empty temporary one. Sessions must run
 //! inside an actix `System` (`#[actix::test]`).
 //!
@@ -40,7 +41,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use anyhow::{Context, anyhow};
-use bt_engine::{EngineConfig, Session};
+use bt_engine::{EngineConfig, Session, Strategies};
 use bt_proto::metainfo::Metainfo;
 
 pub use files::assert_same_tree;
@@ -72,6 +73,7 @@ pub struct SwarmBuilder {
     config: EngineConfig,
     seeder_config: Option<EngineConfig>,
     leecher_configs: BTreeMap<usize, EngineConfig>,
+    strategies: Strategies,
 }
 
 impl SwarmBuilder {
@@ -114,9 +116,16 @@ impl SwarmBuilder {
 
     /// A configuration of its own for leecher `index` (0 for the first leecher; leechers
     /// start in index order): its own rate limits (`upload_limit`, `peer.upload_limit`,
-    /// ...), another piece order. Leechers without one get the swarm's configuration.
+    /// ...), a free rider's choker (`choke.strategy = FreeRider`: it uploads nothing), another
+    /// piece order. Leechers without one get the swarm's configuration.
     pub fn leecher_config(mut self, index: usize, config: EngineConfig) -> Self {
         self.leecher_configs.insert(index, config);
+        self
+    }
+
+    /// The embedder's choker or picker for every member (default: the configured ones).
+    pub fn strategies(mut self, strategies: Strategies) -> Self {
+        self.strategies = strategies;
         self
     }
 
@@ -135,6 +144,7 @@ impl SwarmBuilder {
             payload,
             members: Vec::new(),
             config: self.config.clone(),
+            strategies: self.strategies.clone(),
         };
         let seeder_config = self.seeder_config.unwrap_or_else(|| self.config.clone());
         for _ in 0..self.seeders {
@@ -162,6 +172,8 @@ pub struct Swarm {
     pub members: Vec<SwarmMember>,
     /// The configuration of new leechers.
     config: EngineConfig,
+    /// The strategies of every member.
+    strategies: Strategies,
 }
 
 impl Swarm {
@@ -176,6 +188,7 @@ impl Swarm {
             config: Self::test_config(),
             seeder_config: None,
             leecher_configs: BTreeMap::new(),
+            strategies: Strategies::default(),
         }
     }
 
@@ -219,7 +232,9 @@ impl Swarm {
         dir: std::path::PathBuf,
         temp: Option<tempfile::TempDir>,
     ) -> anyhow::Result<usize> {
-        let member = SwarmMember::start(role, config, &self.metainfo, dir, temp).await?;
+        let strategies = self.strategies.clone();
+        let member =
+            SwarmMember::start_with(role, config, strategies, &self.metainfo, dir, temp).await?;
         self.members.push(member);
         Ok(self.members.len() - 1)
     }
@@ -248,7 +263,9 @@ impl Swarm {
         let temp = member.take_dir();
         let dir = member.dir.clone();
         let role = member.role;
-        *member = SwarmMember::start(role, config, &self.metainfo, dir, temp).await?;
+        let strategies = self.strategies.clone();
+        *member =
+            SwarmMember::start_with(role, config, strategies, &self.metainfo, dir, temp).await?;
         Ok(())
     }
 

@@ -21,6 +21,8 @@ mod swarm;
 mod lifecycle;
 // Session-wide upload and download limits in whole swarms.
 mod limits;
+// Chokers and piece orders by name, a free rider, an embedder's own choker and picker.
+mod strategies;
 
 /// Logs to the test's output when `RUST_LOG` is set (`RUST_LOG=bt_engine=debug`).
 pub fn logs() {

@@ -13,8 +13,8 @@
 //!
 //! # Layout
 //! - this module: [`EngineConfig`], loading, [`ConfigError`].
-//! - `sections`: [`PeerSettings`], [`PickerSettings`], [`ChokeSettings`],
-//!   [`AnnouncerSettings`].
+//! - `sections`: [`PeerSettings`], [`PickerSettings`] (with [`PieceOrderSetting`]),
+//!   [`ChokeSettings`] (with [`ChokeStrategySetting`]), [`AnnouncerSettings`].
 
 mod sections;
 #[cfg(test)]
@@ -28,7 +28,8 @@ use std::time::Duration;
 use serde::Deserialize;
 
 pub use sections::{
-    AnnouncerSettings, ChokeSettings, PeerSettings, PickerSettings, PieceOrderSetting,
+    AnnouncerSettings, ChokeSettings, ChokeStrategySetting, PeerSettings, PickerSettings,
+    PieceOrderSetting,
 };
 
 /// The prefix of the environment variables read by [`EngineConfig::load`].

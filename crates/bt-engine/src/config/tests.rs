@@ -137,3 +137,22 @@ fn rate_limits_load_from_toml_and_environment_and_default_to_unlimited() {
     assert_eq!(config.upload_limit, 1000);
     assert_eq!(config.peer.download_limit, 500);
 }
+
+#[test]
+fn the_choke_strategy_is_chosen_by_name() {
+    assert_eq!(
+        EngineConfig::default().choke.strategy,
+        ChokeStrategySetting::TitForTat
+    );
+    for (name, setting) in [
+        ("tit-for-tat", ChokeStrategySetting::TitForTat),
+        ("unchoke-all", ChokeStrategySetting::UnchokeAll),
+        ("random", ChokeStrategySetting::Random),
+        ("free-rider", ChokeStrategySetting::FreeRider),
+    ] {
+        let config = EngineConfig::from_toml(&format!("[choke]\nstrategy = \"{name}\"")).unwrap();
+        assert_eq!(config.choke.strategy, setting);
+    }
+    let err = EngineConfig::from_toml("[choke]\nstrategy = \"generous\"").unwrap_err();
+    assert!(err.to_string().contains("generous"), "{err}");
+}

@@ -58,6 +58,7 @@ impl Handler<AddTorrent> for Session {
             events: events.clone(),
             census: self.census.clone(),
             paused: msg.paused,
+            strategies: msg.strategies,
         })?
         .start();
         let link = TorrentLink {
