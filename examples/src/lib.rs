@@ -6,6 +6,9 @@
 //!
 //! # Layout
 //! - [`bundled_torrent_path`]: where the bundled sample torrent lives.
+//! - [`choker_lab`]: the `Choker` actor alone with synthetic peers (`embed_choker`).
+
+pub mod choker_lab;
 
 use std::path::PathBuf;
 

@@ -1,0 +1,4 @@
+//! Integration tests of the examples' library (`cargo test -p bt-examples`).
+
+// The Choker actor alone with synthetic peers: its decisions follow tit-for-tat.
+mod choker_lab;
