@@ -43,6 +43,7 @@ use crate::actors::session::{Session as SessionActor, SessionSetup};
 use crate::actors::supervisor::TorrentSupervisor;
 use crate::actors::supervisor::msg::{GetStats, Pause, Resume};
 use crate::config::EngineConfig;
+use crate::strategies::Strategies;
 use crate::torrent::{TorrentEvent, TorrentStats};
 
 /// How a torrent is added.
@@ -53,6 +54,9 @@ pub struct AddTorrentOptions {
     pub download_dir: PathBuf,
     /// Check the data on disk, then stay paused until [`TorrentHandle::resume`].
     pub paused: bool,
+    /// The embedder's own choking strategy or piece picker, if any; the configured ones
+    /// otherwise (`choke.strategy`, `picker.order`).
+    pub strategies: Strategies,
 }
 
 impl AddTorrentOptions {
@@ -61,7 +65,14 @@ impl AddTorrentOptions {
         Self {
             download_dir: download_dir.into(),
             paused: false,
+            strategies: Strategies::default(),
         }
+    }
+
+    /// Runs the torrent with `strategies` (see [`Strategies`]).
+    pub fn with_strategies(mut self, strategies: Strategies) -> Self {
+        self.strategies = strategies;
+        self
     }
 }
 
@@ -136,6 +147,7 @@ impl Session {
                 metainfo: Arc::new(metainfo),
                 download_dir: options.download_dir,
                 paused: options.paused,
+                strategies: options.strategies,
             })
             .await??;
         Ok(TorrentHandle::from(link))

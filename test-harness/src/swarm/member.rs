@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
 use bt_engine::{
-    AddTorrentOptions, EngineConfig, Session, TorrentEvent, TorrentHandle, TorrentState,
-    TorrentStats,
+    AddTorrentOptions, EngineConfig, Session, Strategies, TorrentEvent, TorrentHandle,
+    TorrentState, TorrentStats,
 };
 use bt_proto::PeerId;
 use bt_proto::metainfo::Metainfo;
@@ -49,9 +49,22 @@ impl SwarmMember {
         dir: PathBuf,
         temp: Option<TempDir>,
     ) -> anyhow::Result<Self> {
+        Self::start_with(role, config, Strategies::default(), metainfo, dir, temp).await
+    }
+
+    /// Like [`start`](Self::start), with the embedder's own choker or picker.
+    pub async fn start_with(
+        role: Role,
+        config: EngineConfig,
+        strategies: Strategies,
+        metainfo: &Metainfo,
+        dir: PathBuf,
+        temp: Option<TempDir>,
+    ) -> anyhow::Result<Self> {
         let session = Session::start(config).await.context("starting a session")?;
+        let options = AddTorrentOptions::new(&dir).with_strategies(strategies);
         let torrent = session
-            .add_torrent(metainfo.clone(), AddTorrentOptions::new(&dir))
+            .add_torrent(metainfo.clone(), options)
             .await
             .context("adding the torrent")?;
         Ok(Self {

@@ -22,7 +22,10 @@
 //!
 //! Every member gets its own session (own peer id, own listening port on `127.0.0.1:0`, own
 //! worker Arbiters), a configuration tuned for tests ([`Swarm::test_config`]: rechoke every
-//! 200 ms, re-announce every 500 ms, short time-outs), and its own directory: seeders read
+//! 200 ms, re-announce every 500 ms, short time-outs) unless the builder gives it its own
+//! ([`SwarmBuilder::seeder_config`], [`SwarmBuilder::leecher_config`]: heterogeneous upload
+//! and download limits, free riders, other strategies; [`SwarmBuilder::strategies`]: an
+//! embedder's own choker or picker), and its own directory: seeders read
 //! the payload's own directory, leechers each get an empty temporary one. Sessions must run
 //! inside an actix `System` (`#[actix::test]`).
 //!
@@ -36,10 +39,11 @@ mod files;
 mod matrix;
 mod member;
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use anyhow::{Context, anyhow};
-use bt_engine::{EngineConfig, Session};
+use bt_engine::{EngineConfig, Session, Strategies};
 use bt_proto::metainfo::Metainfo;
 
 pub use files::assert_same_tree;
@@ -72,6 +76,8 @@ pub struct SwarmBuilder {
     tracker_config: MockTrackerConfig,
     config: EngineConfig,
     seeder_config: Option<EngineConfig>,
+    leecher_configs: BTreeMap<usize, EngineConfig>,
+    strategies: Strategies,
 }
 
 impl SwarmBuilder {
@@ -118,6 +124,21 @@ impl SwarmBuilder {
         self
     }
 
+    /// A configuration of its own for leecher `index` (0 for the first leecher; leechers
+    /// start in index order): its own rate limits (`upload_limit`, `peer.upload_limit`,
+    /// ...), a free rider's choker (`choke.strategy = FreeRider`: it uploads nothing), another
+    /// piece order. Leechers without one get the swarm's configuration.
+    pub fn leecher_config(mut self, index: usize, config: EngineConfig) -> Self {
+        self.leecher_configs.insert(index, config);
+        self
+    }
+
+    /// The embedder's choker or picker for every member (default: the configured ones).
+    pub fn strategies(mut self, strategies: Strategies) -> Self {
+        self.strategies = strategies;
+        self
+    }
+
     /// Starts the tracker, generates the payload, and starts the seeders, then the
     /// leechers. Must run inside an actix `System`.
     pub async fn build(self) -> anyhow::Result<Swarm> {
@@ -133,13 +154,15 @@ impl SwarmBuilder {
             payload,
             members: Vec::new(),
             config: self.config.clone(),
+            strategies: self.strategies.clone(),
         };
         let seeder_config = self.seeder_config.unwrap_or_else(|| self.config.clone());
         for _ in 0..self.seeders {
             swarm.add_seeder(seeder_config.clone()).await?;
         }
-        for _ in 0..self.leechers {
-            swarm.add_leecher().await?;
+        for index in 0..self.leechers {
+            let config = self.leecher_configs.get(&index).unwrap_or(&self.config);
+            swarm.add_leecher_with(config.clone()).await?;
         }
         Ok(swarm)
     }
@@ -159,6 +182,8 @@ pub struct Swarm {
     pub members: Vec<SwarmMember>,
     /// The configuration of new leechers.
     config: EngineConfig,
+    /// The strategies of every member.
+    strategies: Strategies,
 }
 
 impl Swarm {
@@ -173,6 +198,8 @@ impl Swarm {
             tracker_config: MockTrackerConfig::default(),
             config: Self::test_config(),
             seeder_config: None,
+            leecher_configs: BTreeMap::new(),
+            strategies: Strategies::default(),
         }
     }
 
@@ -216,7 +243,9 @@ impl Swarm {
         dir: std::path::PathBuf,
         temp: Option<tempfile::TempDir>,
     ) -> anyhow::Result<usize> {
-        let member = SwarmMember::start(role, config, &self.metainfo, dir, temp).await?;
+        let strategies = self.strategies.clone();
+        let member =
+            SwarmMember::start_with(role, config, strategies, &self.metainfo, dir, temp).await?;
         self.members.push(member);
         Ok(self.members.len() - 1)
     }
@@ -243,11 +272,15 @@ impl Swarm {
         self.add_member(Role::Seeder, config, dir, Some(temp)).await
     }
 
-    /// Starts a member with an empty temporary directory.
+    /// Starts a member with an empty temporary directory and the swarm's configuration.
     pub async fn add_leecher(&mut self) -> anyhow::Result<usize> {
+        self.add_leecher_with(self.config.clone()).await
+    }
+
+    /// Starts a member with an empty temporary directory and `config`.
+    pub async fn add_leecher_with(&mut self, config: EngineConfig) -> anyhow::Result<usize> {
         let temp = tempfile::Builder::new().prefix("bt-leecher-").tempdir()?;
         let dir = temp.path().to_path_buf();
-        let config = self.config.clone();
         self.add_member(Role::Leecher, config, dir, Some(temp))
             .await
     }
@@ -263,7 +296,9 @@ impl Swarm {
         let temp = member.take_dir();
         let dir = member.dir.clone();
         let role = member.role;
-        *member = SwarmMember::start(role, config, &self.metainfo, dir, temp).await?;
+        let strategies = self.strategies.clone();
+        *member =
+            SwarmMember::start_with(role, config, strategies, &self.metainfo, dir, temp).await?;
         Ok(())
     }
 

@@ -22,6 +22,10 @@ mod lifecycle;
 // Engine scenarios of issue 3: leechers feeding each other, a seeder leaving, a tracker down at
 // first, an https-only torrent, resume after a partial download with data synced to disk.
 mod scenarios;
+// Session-wide upload and download limits in whole swarms.
+mod limits;
+// Chokers and piece orders by name, a free rider, an embedder's own choker and picker.
+mod strategies;
 
 /// Logs to the test's output when `RUST_LOG` is set (`RUST_LOG=bt_engine=debug`).
 pub fn logs() {

@@ -74,31 +74,38 @@ async fn one_seeder_one_leecher_multi_file_over_udp() {
 
 /// 64 MiB in 256 KiB pieces from a seeder that has finished its check to a new leecher;
 /// prints the rate (the figure in docs/ARCHITECTURE.md). `BT_BENCH_MIB` changes the size for
-/// measurements in release builds.
+/// measurements in release builds; `BT_BENCH_LIMIT` (bytes per second) sets the seeder's
+/// session upload limit and the leecher's session download limit, to measure what the
+/// limiter costs (a limit far above the rate costs a lock per block and nothing more).
 #[actix::test]
 async fn one_seeder_one_leecher_throughput() {
     logs();
-    let mib: u64 = std::env::var("BT_BENCH_MIB")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(64);
+    let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
+    let mib = env("BT_BENCH_MIB").unwrap_or(64);
+    let limit = env("BT_BENCH_LIMIT").unwrap_or(0);
+    let mut config = Swarm::test_config();
+    config.upload_limit = limit;
+    config.download_limit = limit;
     let len = mib << 20;
     let spec = PayloadSpec::single_file("big.bin", len).with_piece_length(256 * 1024);
     let mut swarm = Swarm::builder()
         .payload(spec, 9)
         .seeders(1)
         .leechers(0)
+        .config(config.clone())
         .build()
         .await
         .unwrap();
     let seeding = |s: &bt_engine::TorrentStats| s.state == TorrentState::Seeding;
     swarm.members[0].wait_until(TIMEOUT, seeding).await.unwrap();
     let started = Instant::now();
-    swarm.add_leecher().await.unwrap();
+    swarm.add_leecher_with(config).await.unwrap();
     swarm.wait_complete(TIMEOUT).await.unwrap();
     let elapsed = started.elapsed();
     let rate = len as f64 / elapsed.as_secs_f64() / f64::from(1 << 20);
-    eprintln!("{mib} MiB from 1 seeder to 1 leecher in {elapsed:?}: {rate:.0} MiB/s");
+    eprintln!(
+        "{mib} MiB from 1 seeder to 1 leecher in {elapsed:?}: {rate:.0} MiB/s (limit {limit} B/s, 0: none)"
+    );
     swarm.check_leecher_files().unwrap();
     swarm.shutdown().await.unwrap();
 }

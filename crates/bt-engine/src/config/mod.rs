@@ -13,8 +13,8 @@
 //!
 //! # Layout
 //! - this module: [`EngineConfig`], loading, [`ConfigError`].
-//! - `sections`: [`PeerSettings`], [`PickerSettings`], [`ChokeSettings`],
-//!   [`AnnouncerSettings`].
+//! - `sections`: [`PeerSettings`], [`PickerSettings`] (with [`PieceOrderSetting`]),
+//!   [`ChokeSettings`] (with [`ChokeStrategySetting`]), [`AnnouncerSettings`].
 
 mod sections;
 #[cfg(test)]
@@ -28,7 +28,8 @@ use std::time::Duration;
 use serde::Deserialize;
 
 pub use sections::{
-    AnnouncerSettings, ChokeSettings, PeerSettings, PickerSettings, PieceOrderSetting,
+    AnnouncerSettings, ChokeSettings, ChokeStrategySetting, PeerSettings, PickerSettings,
+    PieceOrderSetting,
 };
 
 /// The prefix of the environment variables read by [`EngineConfig::load`].
@@ -69,6 +70,12 @@ pub struct EngineConfig {
     /// How often peer connections report their transfer counters to the supervisor, which
     /// sums them into the torrent's statistics and progress events.
     pub stats_interval_ms: u64,
+    /// Upload limit of the whole session, payload bytes per second over every connection of
+    /// every torrent; 0 means unlimited. Per-connection limits are `peer.upload_limit`.
+    pub upload_limit: u64,
+    /// Download limit of the whole session, payload bytes per second; 0 means unlimited.
+    /// Per-connection limits are `peer.download_limit`.
+    pub download_limit: u64,
     /// Per-connection tunables.
     pub peer: PeerSettings,
     /// Piece-picking tunables.
@@ -92,6 +99,8 @@ impl Default for EngineConfig {
             disk_threads: 0,
             redial_interval_ms: 2_000,
             stats_interval_ms: 500,
+            upload_limit: 0,
+            download_limit: 0,
             peer: PeerSettings::default(),
             picker: PickerSettings::default(),
             choke: ChokeSettings::default(),

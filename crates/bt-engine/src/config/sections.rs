@@ -51,6 +51,13 @@ pub struct PeerSettings {
     /// Bytes waiting to be written to the socket above which no more uploads are read from
     /// disk: a peer that reads slowly cannot make us buffer its whole request queue.
     pub write_buffer_limit: usize,
+    /// Upload limit of each connection, payload bytes per second; 0 means unlimited. The
+    /// session-wide limit (`upload_limit`) applies on top. To upload nothing at all (a free
+    /// rider), keep every peer choked instead: `choke.strategy = "free-rider"`.
+    pub upload_limit: u64,
+    /// Download limit of each connection, payload bytes per second; 0 means unlimited. The
+    /// session-wide limit (`download_limit`) applies on top.
+    pub download_limit: u64,
 }
 
 impl Default for PeerSettings {
@@ -71,6 +78,8 @@ impl Default for PeerSettings {
             max_blocks_to_disk: 64,
             max_reads_in_flight: 32,
             write_buffer_limit: 1 << 20,
+            upload_limit: 0,
+            download_limit: 0,
         }
     }
 }
@@ -177,10 +186,32 @@ impl PickerSettings {
     }
 }
 
-/// Choking tunables: [`ChokeConfig`] with durations in milliseconds.
+/// The choking strategy as written in a configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChokeStrategySetting {
+    /// [`TitForTat`](crate::choker::TitForTat): regular slots by rate, a rotating optimistic
+    /// unchoke.
+    #[default]
+    TitForTat,
+    /// [`UnchokeAll`](crate::choker::UnchokeAll): every interested peer.
+    UnchokeAll,
+    /// [`RandomChoke`](crate::choker::RandomChoke): as many slots as tit-for-tat, drawn at
+    /// random.
+    Random,
+    /// [`FreeRider`](crate::choker::FreeRider): nobody; the peer uploads nothing.
+    FreeRider,
+}
+
+/// Choking tunables: [`ChokeConfig`] with durations in milliseconds, and the strategy.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct ChokeSettings {
+    /// Which strategy decides: `tit-for-tat` (the default), `unchoke-all`, `random` or
+    /// `free-rider` (uploads nothing: an upload limit of 0 means unlimited, so this is the
+    /// way to make a peer that never uploads). A strategy passed in
+    /// [`Strategies`](crate::Strategies) when adding a torrent overrides it.
+    pub strategy: ChokeStrategySetting,
     /// [`ChokeConfig::unchoke_slots`].
     pub unchoke_slots: usize,
     /// [`ChokeConfig::optimistic_slots`].
@@ -199,6 +230,7 @@ impl Default for ChokeSettings {
     fn default() -> Self {
         let d = ChokeConfig::default();
         Self {
+            strategy: ChokeStrategySetting::default(),
             unchoke_slots: d.unchoke_slots,
             optimistic_slots: d.optimistic_slots,
             rechoke_interval_ms: ms(d.rechoke_interval),

@@ -1,7 +1,7 @@
 //! The download side of a [`PeerSession`]: what the peer's messages mean for the torrent,
 //! asking the piece manager for work, and taking received blocks to disk.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix::{ActorFutureExt, AsyncContext, Context, WrapFuture};
 use bt_proto::geometry::BlockRef;
@@ -132,15 +132,16 @@ impl PeerSession {
         }));
     }
 
-    /// Sends REQUESTs for as many picked blocks as the pipeline wants now; while the peer
-    /// chokes us, the picked blocks go back to the piece manager instead.
+    /// Sends REQUESTs for as many picked blocks as the pipeline wants now and the download
+    /// throttle allows; while the peer chokes us, the picked blocks go back to the piece
+    /// manager instead.
     fn send_picked(&mut self, ctx: &mut Context<Self>) {
         if self.state.peer_choking() {
             let picked: Vec<BlockRef> = self.picked.drain(..).collect();
             return self.release(picked);
         }
         let wanted = self.state.wanted_requests(Instant::now());
-        let n = wanted.min(self.picked.len());
+        let n = self.download_allowance(ctx, wanted.min(self.picked.len()));
         if n == 0 {
             return;
         }
@@ -149,6 +150,34 @@ impl PeerSession {
             self.send(ctx, message);
         }
         self.flush(ctx);
+    }
+
+    /// How many of the first `n` picked blocks the download throttle lets us request now,
+    /// charged to it; when it runs dry, a timer asks again once it has credit.
+    fn download_allowance(&mut self, ctx: &mut Context<Self>, n: usize) -> usize {
+        if self.download_throttle.is_unlimited() {
+            return n;
+        }
+        if self.download_waiting {
+            return 0;
+        }
+        let now = Instant::now();
+        for (allowed, block) in self.picked.iter().take(n).enumerate() {
+            if let Err(wait) = self.download_throttle.try_take(u64::from(block.len), now) {
+                self.wait_for_download_credit(ctx, wait);
+                return allowed;
+            }
+        }
+        n
+    }
+
+    /// Resumes requesting once the throttle has credit again.
+    fn wait_for_download_credit(&mut self, ctx: &mut Context<Self>, wait: Duration) {
+        self.download_waiting = true;
+        ctx.run_later(wait, |act, ctx| {
+            act.download_waiting = false;
+            act.maybe_request(ctx);
+        });
     }
 
     /// The periodic checks: silence, request time-outs, keep-alive, work, useless links.

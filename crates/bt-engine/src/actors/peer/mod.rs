@@ -33,6 +33,13 @@
 //! Upload: at most `max_reads_in_flight` disk reads, and none while more than
 //! `write_buffer_limit` bytes wait for the socket.
 //!
+//! # Rate limits
+//! Two [`Throttle`]s, one per direction, each the connection's own limit (`peer.*_limit`)
+//! and the session's (see [`crate::shaping`]). Upload: a block is read from disk only when
+//! the upload throttle has credit. Download: a REQUEST is sent only when the download
+//! throttle has credit. Without credit the connection sets a timer for when there will be
+//! some, and sends or reads nothing more meanwhile.
+//!
 //! # Timers
 //! A tick (`peer.tick_ms`): request time-outs (CANCEL, released to the piece manager),
 //! keep-alives, the silence time-out, asking for work again, and closing a connection where
@@ -61,6 +68,8 @@ mod links;
 pub mod msg;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_limits;
 mod upload;
 mod writer;
 
@@ -89,6 +98,7 @@ use crate::actors::supervisor::msg::{PeerDisconnected, PeerExit, PeerStatsUpdate
 use crate::choker::PeerKey;
 use crate::config::PeerSettings;
 use crate::peer::{Negotiated, PeerCodec, PeerConfig, PeerError, PeerState};
+use crate::shaping::{SessionLimits, Throttle};
 use msg::DisconnectReason;
 use writer::FrameWriter;
 
@@ -116,6 +126,8 @@ pub struct PeerSetup {
     pub settings: PeerSettings,
     /// How often to report counters to the supervisor.
     pub stats_interval: Duration,
+    /// The session's rate limits (the connection's own are in `settings`).
+    pub limits: SessionLimits,
     /// Where everything goes.
     pub links: PeerLinks,
     /// The torrent's span; the connection's span is its child.
@@ -148,6 +160,14 @@ pub struct PeerSession {
     uploads: VecDeque<BlockRef>,
     /// Disk reads in flight.
     reading: usize,
+    /// Limits what we upload: blocks are read for the peer only with credit.
+    upload_throttle: Throttle,
+    /// Limits what we download: REQUESTs are sent only with credit.
+    download_throttle: Throttle,
+    /// Uploads wait for credit; a timer resumes them.
+    upload_waiting: bool,
+    /// Requests wait for credit; a timer resumes them.
+    download_waiting: bool,
     /// The counters last reported, so an idle connection reports nothing.
     reported: PeerTransfer,
     /// Why the connection ends, once known.
@@ -178,6 +198,9 @@ impl PeerSession {
     fn new(setup: PeerSetup, writer: FrameWriter, exit: Option<PeerExit>) -> Self {
         let span = tracing::debug_span!(parent: &setup.span, "peer", addr = %setup.addr);
         let now = Instant::now();
+        let upload_throttle = Throttle::new(setup.settings.upload_limit, setup.limits.upload, now);
+        let download_throttle =
+            Throttle::new(setup.settings.download_limit, setup.limits.download, now);
         Self {
             key: setup.key,
             state: PeerState::new(setup.lengths, setup.negotiated, setup.config, now),
@@ -191,6 +214,10 @@ impl PeerSession {
             to_disk: 0,
             uploads: VecDeque::new(),
             reading: 0,
+            upload_throttle,
+            download_throttle,
+            upload_waiting: false,
+            download_waiting: false,
             reported: PeerTransfer::default(),
             exit,
             span,

@@ -26,12 +26,12 @@ use crate::actors::test_support::TIMEOUT;
 use crate::storage::test_support::{payload, single_file};
 use crate::storage::{Storage, StorageConfig};
 
-const PIECE: u32 = 32 * 1024;
-const LEN: usize = 2 * PIECE as usize + 5000;
+pub(super) const PIECE: u32 = 32 * 1024;
+pub(super) const LEN: usize = 2 * PIECE as usize + 5000;
 
 /// What the stub saw.
 #[derive(Debug)]
-enum Event {
+pub(super) enum Event {
     Joined,
     Bitfield,
     Written,
@@ -101,19 +101,36 @@ impl Handler<BlockReceived> for Stub {
     }
 }
 
-struct Fixture {
+pub(super) struct Fixture {
     _dir: TempDir,
-    data: Vec<u8>,
-    lengths: Lengths,
-    disk: Addr<DiskWriter>,
-    events: UnboundedReceiver<Event>,
-    session: Addr<PeerSession>,
+    pub(super) data: Vec<u8>,
+    pub(super) lengths: Lengths,
+    pub(super) disk: Addr<DiskWriter>,
+    pub(super) events: UnboundedReceiver<Event>,
+    pub(super) session: Addr<PeerSession>,
     /// The remote peer, played by the test.
-    remote: Framed<TcpStream, PeerCodec>,
+    pub(super) remote: Framed<TcpStream, PeerCodec>,
+}
+
+impl Fixture {
+    /// Sends the block the connection requested, as the remote peer.
+    pub(super) async fn answer(&mut self, piece: u32, offset: u32, length: u32) {
+        let start = self
+            .lengths
+            .piece_offset(self.lengths.piece(piece).unwrap()) as usize
+            + offset as usize;
+        let data = Bytes::copy_from_slice(&self.data[start..start + length as usize]);
+        let message = PeerMessage::Piece {
+            piece,
+            offset,
+            data,
+        };
+        send(&mut self.remote, message).await;
+    }
 }
 
 /// A connection whose disk holds the payload if `seeding`, and nothing otherwise.
-async fn fixture(seeding: bool, settings: PeerSettings, config: PeerConfig) -> Fixture {
+pub(super) async fn fixture(seeding: bool, settings: PeerSettings, config: PeerConfig) -> Fixture {
     let dir = TempDir::new().unwrap();
     let data = payload(LEN, 3);
     let info = single_file("f", PIECE, &data);
@@ -148,6 +165,7 @@ async fn fixture(seeding: bool, settings: PeerSettings, config: PeerConfig) -> F
         config,
         settings,
         stats_interval: Duration::from_millis(100),
+        limits: SessionLimits::default(),
         links: links(&stub, &disk),
         span: Span::none(),
         permit: None,
@@ -179,7 +197,7 @@ fn links(stub: &Addr<Stub>, disk: &Addr<DiskWriter>) -> PeerLinks {
     }
 }
 
-async fn recv(remote: &mut Framed<TcpStream, PeerCodec>) -> PeerMessage {
+pub(super) async fn recv(remote: &mut Framed<TcpStream, PeerCodec>) -> PeerMessage {
     use std::future::poll_fn;
     use std::pin::Pin;
     let next = poll_fn(|cx| actix::prelude::Stream::poll_next(Pin::new(&mut *remote), cx));
@@ -190,7 +208,7 @@ async fn recv(remote: &mut Framed<TcpStream, PeerCodec>) -> PeerMessage {
         .expect("a valid frame")
 }
 
-async fn send(remote: &mut Framed<TcpStream, PeerCodec>, message: PeerMessage) {
+pub(super) async fn send(remote: &mut Framed<TcpStream, PeerCodec>, message: PeerMessage) {
     use std::future::poll_fn;
     use std::pin::Pin;
     use tokio_util::codec::Encoder;
@@ -203,7 +221,7 @@ async fn send(remote: &mut Framed<TcpStream, PeerCodec>, message: PeerMessage) {
     let _ = poll_fn(|cx| tokio::io::AsyncWrite::poll_flush(Pin::new(&mut *stream), cx)).await;
 }
 
-async fn event(events: &mut UnboundedReceiver<Event>) -> Event {
+pub(super) async fn event(events: &mut UnboundedReceiver<Event>) -> Event {
     tokio::time::timeout(TIMEOUT, events.recv())
         .await
         .expect("an event in time")
@@ -235,18 +253,7 @@ async fn downloads_requested_blocks_to_disk() {
         else {
             continue;
         };
-        let start =
-            f.lengths.piece_offset(f.lengths.piece(piece).unwrap()) as usize + offset as usize;
-        let data = Bytes::copy_from_slice(&f.data[start..start + length as usize]);
-        send(
-            &mut f.remote,
-            PeerMessage::Piece {
-                piece,
-                offset,
-                data,
-            },
-        )
-        .await;
+        f.answer(piece, offset, length).await;
         served += 1;
     }
     let mut written = 0;

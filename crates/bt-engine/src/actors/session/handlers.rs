@@ -54,9 +54,11 @@ impl Handler<AddTorrent> for Session {
             listen_port: self.listen_port,
             arbiters: ArbiterPool::new(handles),
             slots: Arc::clone(&self.slots),
+            limits: self.limits.clone(),
             events: events.clone(),
             census: self.census.clone(),
             paused: msg.paused,
+            strategies: msg.strategies,
         })?
         .start();
         let link = TorrentLink {

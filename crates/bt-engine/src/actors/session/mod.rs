@@ -6,7 +6,8 @@
 //! per torrent, an immutable snapshot of our handshake reply per info-hash (handed to each
 //! incoming handshake, so routing needs no round trip), the semaphore of connection slots
 //! (`max_connections`, taken by every connection, incoming or outgoing, for its whole life),
-//! and one worker Arbiter per core that connections are spread over.
+//! the session-wide rate limits ([`SessionLimits`], shared by every connection), and one
+//! worker Arbiter per core that connections are spread over.
 //!
 //! # Messages in and out
 //! In ([`msg`]): `AddTorrent`, `GetTorrent`, `ListTorrents`, `RemoveTorrent`, `Shutdown`, all
@@ -48,6 +49,7 @@ use crate::actors::census::{ActorCensus, ActorKind, Alive};
 use crate::actors::supervisor::msg::IncomingPeer;
 use crate::config::EngineConfig;
 use crate::peer::incoming_handshake;
+use crate::shaping::SessionLimits;
 use msg::TorrentLink;
 
 /// Everything a [`Session`] actor is built from.
@@ -74,6 +76,8 @@ pub struct Session {
     /// Our handshake per torrent, shared read-only with the handshakes in progress.
     routes: Arc<HashMap<InfoHash, Handshake>>,
     slots: Arc<Semaphore>,
+    /// The session's upload and download buckets, handed to every torrent.
+    limits: SessionLimits,
     arbiters: Vec<Arbiter>,
     census: ActorCensus,
     span: Span,
@@ -87,6 +91,11 @@ impl Session {
         let span = tracing::info_span!("session", port = listen_port);
         Self {
             slots: Arc::new(Semaphore::new(setup.config.max_connections)),
+            limits: SessionLimits::new(
+                setup.config.upload_limit,
+                setup.config.download_limit,
+                std::time::Instant::now(),
+            ),
             config: setup.config,
             peer_id: setup.peer_id,
             listen_port,

@@ -11,6 +11,7 @@ use tokio::sync::broadcast;
 
 use crate::EngineError;
 use crate::actors::supervisor::TorrentSupervisor;
+use crate::strategies::Strategies;
 use crate::torrent::TorrentEvent;
 
 /// What the session knows of one torrent: enough for a handle.
@@ -34,6 +35,8 @@ pub struct AddTorrent {
     pub download_dir: PathBuf,
     /// Check the data, then stay paused.
     pub paused: bool,
+    /// The embedder's choker and picker, if any.
+    pub strategies: Strategies,
 }
 
 /// Query: the torrent with this info-hash.

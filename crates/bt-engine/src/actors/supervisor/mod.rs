@@ -83,10 +83,11 @@ use crate::actors::peer::PeerHandle;
 use crate::actors::peer::msg::DisconnectReason;
 use crate::actors::piece_manager::{PieceManager, PieceManagerOutputs, PieceManagerSetup};
 use crate::actors::pool::ArbiterPool;
-use crate::choker::{PeerKey, TitForTat, TorrentMode};
+use crate::choker::{PeerKey, TorrentMode};
 use crate::config::EngineConfig;
-use crate::picker::StandardPicker;
+use crate::shaping::SessionLimits;
 use crate::storage::{Storage, StorageConfig};
+use crate::strategies::{ChokerContext, PickerContext, Strategies};
 use crate::torrent::{TorrentEvent, TorrentState, TrackerInfo};
 use ledger::PeerLedger;
 use msg::PeerTransfer;
@@ -108,12 +109,16 @@ pub struct SupervisorSetup {
     pub arbiters: ArbiterPool,
     /// The session's connection slots.
     pub slots: Arc<Semaphore>,
+    /// The session's rate limits, for every connection.
+    pub limits: SessionLimits,
     /// Where the torrent's events go.
     pub events: broadcast::Sender<TorrentEvent>,
     /// The session's actor census.
     pub census: ActorCensus,
     /// Start paused (check the data, then stay idle).
     pub paused: bool,
+    /// The embedder's choker and picker, or the configured ones.
+    pub strategies: Strategies,
 }
 
 /// One connection, as the supervisor knows it.
@@ -159,6 +164,8 @@ pub struct TorrentSupervisor {
     listen_port: u16,
     arbiters: ArbiterPool,
     slots: Arc<Semaphore>,
+    limits: SessionLimits,
+    strategies: Strategies,
     events: broadcast::Sender<TorrentEvent>,
     census: ActorCensus,
     state: TorrentState,
@@ -214,6 +221,8 @@ impl TorrentSupervisor {
             listen_port: setup.listen_port,
             arbiters: setup.arbiters,
             slots: setup.slots,
+            limits: setup.limits,
+            strategies: setup.strategies,
             events: setup.events,
             _alive: setup.census.enter(ActorKind::TorrentSupervisor),
             census: setup.census,
@@ -358,16 +367,19 @@ impl TorrentSupervisor {
         ctx: &mut Context<Self>,
         disk: &Addr<DiskWriter>,
     ) -> Addr<PieceManager> {
-        let picker = StandardPicker::new(
-            self.lengths,
-            self.have.clone(),
-            self.config.picker.to_config(),
-            rand::random(),
-        )
-        .expect("invariant: the resume check returns one bit per piece");
+        let picker = self
+            .strategies
+            .picker(PickerContext {
+                info_hash: self.info_hash,
+                lengths: self.lengths,
+                have: self.have.clone(),
+                config: self.config.picker.to_config(),
+                seed: rand::random(),
+            })
+            .expect("invariant: the resume check returns one bit per piece");
         let me = ctx.address();
         let setup = PieceManagerSetup {
-            picker: Box::new(picker),
+            picker,
             hashes: Arc::from(self.metainfo.info.pieces.clone()),
             outputs: PieceManagerOutputs {
                 verify: disk.clone().recipient(),
@@ -384,8 +396,13 @@ impl TorrentSupervisor {
     fn start_choker(&self, complete: bool) -> Addr<Choker> {
         let config = self.config.choke.to_config();
         let interval = config.rechoke_interval;
+        let context = ChokerContext {
+            info_hash: self.info_hash,
+            config,
+            seed: rand::random(),
+        };
         Choker::new(ChokerSetup {
-            strategy: Box::new(TitForTat::new(config, rand::random())),
+            strategy: self.strategies.choker(self.config.choke.strategy, context),
             interval,
             mode: if complete {
                 TorrentMode::Seeding

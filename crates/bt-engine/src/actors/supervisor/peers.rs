@@ -213,6 +213,7 @@ impl TorrentSupervisor {
             config: self.config.peer.to_config(),
             settings: self.config.peer.clone(),
             stats_interval: self.config.stats_interval(),
+            limits: self.limits.clone(),
             links,
             span: self.span.clone(),
             permit: Some(candidate.permit),
