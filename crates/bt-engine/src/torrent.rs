@@ -111,6 +111,28 @@ pub enum TorrentEvent {
     Completed,
     /// A torrent-fatal error; the torrent is now in [`TorrentState::Error`].
     Error(EngineError),
+    /// A tracker answered an announce (sent for every announce but `stopped`).
+    TrackerAnswered {
+        /// The tracker's URL as written in the torrent.
+        tracker: String,
+        /// The swarm's seeders, if the tracker says.
+        seeders: Option<u32>,
+        /// The swarm's leechers, if the tracker says.
+        leechers: Option<u32>,
+        /// Usable peer addresses it gave us.
+        peers: usize,
+    },
+    /// An announce to a tracker failed; the announcer tries the next tracker or backs off and
+    /// retries, so this is news for the user, not the end of the torrent.
+    TrackerFailed {
+        /// The tracker's URL as written in the torrent.
+        tracker: String,
+        /// What went wrong, in words.
+        error: String,
+        /// The tracker answered and refused us (`failure reason`, a BEP 15 error), as opposed to
+        /// being unreachable or garbled: retrying rarely helps.
+        refused: bool,
+    },
     /// A peer connection was set up.
     PeerConnected {
         /// Its address.

@@ -2,11 +2,13 @@
 //!
 //! Modules:
 //! - `create`: `bt create`, checked against mktorrent and libtorrent.
+//! - `demo`: `bt demo`, the README's first command.
 //! - `info`: `bt info` on real torrents, magnet links, and broken input (exit codes, one-line errors).
 //! - `transfer`: `bt seed` and `bt download` against each other through a mock tracker.
 //! - `proc`: running `bt` in the background with a time limit.
 
 mod create;
+mod demo;
 mod info;
 mod proc;
 mod transfer;

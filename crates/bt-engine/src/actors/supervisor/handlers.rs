@@ -38,13 +38,31 @@ impl Handler<TrackerStatusChanged> for TorrentSupervisor {
     type Result = ();
 
     fn handle(&mut self, msg: TrackerStatusChanged, _: &mut Context<Self>) {
-        if let TrackerStatus::Working {
-            warning: Some(warning),
-            ..
-        } = &msg.status
-        {
-            warn!(parent: &self.span, tracker = %msg.tracker, %warning, "tracker warning");
-        }
+        let event = match msg.status {
+            TrackerStatus::Working {
+                seeders,
+                leechers,
+                peers,
+                warning,
+                ..
+            } => {
+                if let Some(warning) = &warning {
+                    warn!(parent: &self.span, tracker = %msg.tracker, %warning, "tracker warning");
+                }
+                TorrentEvent::TrackerAnswered {
+                    tracker: msg.tracker,
+                    seeders,
+                    leechers,
+                    peers,
+                }
+            }
+            TrackerStatus::Failed { error, .. } => TorrentEvent::TrackerFailed {
+                tracker: msg.tracker,
+                refused: matches!(error, crate::tracker::TrackerError::Failure(_)),
+                error: error.to_string(),
+            },
+        };
+        self.emit(event);
     }
 }
 
