@@ -22,6 +22,7 @@ impl Interrupt {
         let (tell, asked) = watch::channel(false);
         tokio::spawn(async move {
             next(&mut int, &mut term).await;
+            eprintln!("bt: stopping: telling the trackers (Ctrl-C again to quit at once)");
             let _ = tell.send(true);
             next(&mut int, &mut term).await;
             eprintln!("bt: interrupted again, exiting at once");

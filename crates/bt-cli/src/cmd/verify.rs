@@ -2,8 +2,9 @@
 //! and missing pieces; exit 1 if any piece is bad.
 //!
 //! The check only reads: nothing is created or changed in the directory. A piece is
-//! *missing* when one of its files is absent or too short to hold it, and *bad* when it is all
-//! there but its SHA-1 differs from the torrent's.
+//! *missing* when one of its files is absent or too short to hold it, or when it reads as zeros
+//! only and does not verify (bt creates files at full size at once, so pieces never written
+//! read as zeros); it is *bad* when it holds data whose SHA-1 differs from the torrent's.
 
 use std::fs::File;
 use std::io;
@@ -85,6 +86,7 @@ pub fn check(info: &Info, dir: &Path) -> anyhow::Result<Report> {
     for (piece, expected) in lengths.pieces().zip(&info.pieces) {
         let mut hasher = Sha1::new();
         let mut present = true;
+        let mut zeros = true;
         for segment in map.piece_segments(&lengths, piece) {
             let Some((file, size)) = &files[segment.file_index] else {
                 present = false;
@@ -99,10 +101,12 @@ pub fn check(info: &Info, dir: &Path) -> anyhow::Result<Report> {
             file.read_exact_at(&mut buffer, segment.file_offset)
                 .context("reading the data")?;
             hasher.update(&buffer);
+            zeros = zeros && buffer.iter().all(|&b| b == 0);
         }
         let list = match present {
             false => &mut report.missing,
             true if hasher.finalize().as_slice() == expected => &mut report.good,
+            true if zeros => &mut report.missing,
             true => &mut report.bad,
         };
         list.push(piece.get());
