@@ -86,6 +86,8 @@ struct Tracked {
     phase: Phase,
     /// Each tracker's latest answer: its seeder count, or its error and whether it refused.
     trackers: HashMap<String, Result<Option<u32>, (String, bool)>>,
+    /// Pieces verified this run (after the resume check).
+    fetched: u32,
     view: TorrentView,
 }
 
@@ -106,6 +108,7 @@ pub async fn run(
             job,
             phase: Phase::Fetching,
             trackers: HashMap::new(),
+            fetched: 0,
             view: TorrentView::default(),
         })
         .collect();
@@ -154,12 +157,8 @@ async fn step(
         if stats.state != TorrentState::Seeding {
             return Ok(());
         }
-        console.message(completion(
-            &name,
-            &stats,
-            torrent.view.size,
-            started.elapsed(),
-        ));
+        let elapsed = started.elapsed();
+        console.message(completion(&name, &stats, torrent.fetched, elapsed));
         torrent.phase = Phase::Seeding {
             since: Instant::now(),
         };
@@ -186,17 +185,28 @@ async fn step(
     Ok(())
 }
 
-/// The line that says a torrent is complete, and how fast it came.
-fn completion(name: &str, stats: &TorrentStats, size: u64, elapsed: Duration) -> String {
-    if stats.downloaded == 0 {
-        return format!("{name}: complete, {} verified on disk", format::bytes(size));
+/// The line that says a torrent is complete, and how it came: `fetched` pieces this run.
+fn completion(name: &str, stats: &TorrentStats, fetched: u32, elapsed: Duration) -> String {
+    if fetched == 0 {
+        let size = format::bytes(stats.wanted_len);
+        return format!("{name}: complete, {size} verified on disk");
     }
-    let rate = stats.downloaded as f64 / elapsed.as_secs_f64().max(0.001);
+    // The byte counters trail the pieces by up to one statistics interval.
+    let rate = match stats.downloaded {
+        0 => String::new(),
+        bytes => {
+            let rate = bytes as f64 / elapsed.as_secs_f64().max(0.001);
+            format!(
+                ", {} at {}",
+                format::bytes(bytes),
+                format::rate(rate as u64)
+            )
+        }
+    };
+    let pieces = if fetched == 1 { "piece" } else { "pieces" };
     format!(
-        "{name}: complete, {} downloaded in {} ({})",
-        format::bytes(stats.downloaded),
-        format::duration(elapsed),
-        format::rate(rate as u64),
+        "{name}: complete, {fetched} {pieces} fetched in {}{rate}",
+        format::duration(elapsed)
     )
 }
 
@@ -222,7 +232,10 @@ impl Tracked {
                     }
                     self.trackers.insert(tracker, Err((error, refused)));
                 }
-                Ok(_) | Err(TryRecvError::Lagged(_)) => {}
+                Ok(TorrentEvent::PieceVerified { .. }) => self.fetched += 1,
+                // Missed events: many, so some were pieces.
+                Err(TryRecvError::Lagged(_)) => self.fetched = self.fetched.max(1),
+                Ok(_) => {}
                 Err(TryRecvError::Empty | TryRecvError::Closed) => return,
             }
         }

@@ -53,6 +53,11 @@ pub struct AddTorrentOptions {
     pub download_dir: PathBuf,
     /// Check the data on disk, then stay paused until [`TorrentHandle::resume`].
     pub paused: bool,
+    /// Download only these files (indices in metainfo order, as `bt info` numbers them);
+    /// `None` for all. Pieces holding no byte of a wanted file are not fetched, files that
+    /// share no piece with a wanted one are not created, and the torrent completes once every
+    /// wanted piece is verified (see [`FileSelection`](crate::selection::FileSelection)).
+    pub files: Option<Vec<usize>>,
 }
 
 impl AddTorrentOptions {
@@ -61,7 +66,14 @@ impl AddTorrentOptions {
         Self {
             download_dir: download_dir.into(),
             paused: false,
+            files: None,
         }
+    }
+
+    /// Download only the files with these indices.
+    pub fn with_files(mut self, files: impl IntoIterator<Item = usize>) -> Self {
+        self.files = Some(files.into_iter().collect());
+        self
     }
 }
 
@@ -136,6 +148,7 @@ impl Session {
                 metainfo: Arc::new(metainfo),
                 download_dir: options.download_dir,
                 paused: options.paused,
+                files: options.files,
             })
             .await??;
         Ok(TorrentHandle::from(link))

@@ -18,6 +18,8 @@
 //!   connection's actor drives.
 //! - [`picker`]: piece picking (rarest-first, random, sequential; endgame; strikes and bans) as a
 //!   pure struct behind the `PiecePicker` trait.
+//! - [`selection`]: [`selection::FileSelection`], the files to download and the pieces that
+//!   follow from them.
 //! - [`proto`]: the sans-IO protocol layer, re-exported from `bt-proto`.
 //! - [`torrent`]: what embedders see of a torrent: [`TorrentState`], [`TorrentStats`],
 //!   [`TorrentEvent`].
@@ -35,6 +37,7 @@ mod error;
 mod handle;
 pub mod peer;
 pub mod picker;
+pub mod selection;
 pub mod storage;
 pub mod torrent;
 pub mod tracker;

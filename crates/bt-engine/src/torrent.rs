@@ -61,7 +61,9 @@ pub struct TorrentStats {
     pub pieces_total: u32,
     /// Bytes in the torrent.
     pub total_len: u64,
-    /// Bytes of the pieces we still lack.
+    /// Bytes of the wanted pieces: `total_len` unless only some files were asked for.
+    pub wanted_len: u64,
+    /// Bytes of the wanted pieces we still lack.
     pub left: u64,
     /// Payload bytes received from peers since the torrent was added (this run), including
     /// the connections that have closed.

@@ -8,8 +8,9 @@
 
 use std::path::PathBuf;
 
-use anyhow::bail;
+use anyhow::{Context as _, bail};
 use bt_engine::AddTorrentOptions;
+use bt_proto::metainfo::Info;
 
 use super::Context;
 use super::common::{SeedArgs, add_job, open_torrent, prepare_download_dir, start_session, stop};
@@ -26,6 +27,19 @@ pub struct DownloadArgs {
     /// The directory to download into (created if missing).
     #[arg(short = 'o', long = "output", value_name = "DIR")]
     pub output: PathBuf,
+    /// Download only these files of each torrent, by index (`bt info` numbers them), e.g.
+    /// --files 0,2. Files that share a piece with a picked one may be partly written.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "INDEX,...",
+        conflicts_with = "only"
+    )]
+    pub files: Vec<usize>,
+    /// Download only the files whose path inside the torrent matches GLOB (e.g. '*.iso',
+    /// 'docs/**'); repeat for more patterns.
+    #[arg(long, value_name = "GLOB")]
+    pub only: Vec<String>,
     /// Keep seeding after the download completes, until Ctrl-C (or a --seed-* target).
     #[arg(long)]
     pub seed: bool,
@@ -51,7 +65,8 @@ pub fn run(args: &DownloadArgs, context: &Context) -> anyhow::Result<()> {
         let result = async {
             let mut jobs = Vec::new();
             for metainfo in torrents {
-                let options = AddTorrentOptions::new(&args.output);
+                let mut options = AddTorrentOptions::new(&args.output);
+                options.files = picked_files(&metainfo.info, args)?;
                 jobs.push(add_job(&session, metainfo, options, goal).await?);
             }
             runner::run(&session, jobs, &context.console, interrupt).await
@@ -68,4 +83,34 @@ pub fn run(args: &DownloadArgs, context: &Context) -> anyhow::Result<()> {
             ),
         }
     })
+}
+
+/// The files `--files` or `--only` pick in this torrent; `None` for all.
+fn picked_files(info: &Info, args: &DownloadArgs) -> anyhow::Result<Option<Vec<usize>>> {
+    if !args.files.is_empty() {
+        return Ok(Some(args.files.clone()));
+    }
+    if args.only.is_empty() {
+        return Ok(None);
+    }
+    let mut patterns = globset::GlobSetBuilder::new();
+    for pattern in &args.only {
+        patterns.add(globset::Glob::new(pattern).with_context(|| format!("bad --only {pattern}"))?);
+    }
+    let patterns = patterns.build().context("bad --only pattern")?;
+    let picked: Vec<usize> = info
+        .files
+        .iter()
+        .enumerate()
+        .filter(|(_, file)| patterns.is_match(file.path.join("/")))
+        .map(|(index, _)| index)
+        .collect();
+    if picked.is_empty() {
+        bail!(
+            "--only {} matches no file of {} (bt info lists them)",
+            args.only.join(" "),
+            info.name
+        );
+    }
+    Ok(Some(picked))
 }

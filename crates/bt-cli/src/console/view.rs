@@ -35,8 +35,8 @@ impl TorrentView {
     pub fn new(stats: &TorrentStats, seeds: Option<u32>) -> Self {
         Self {
             name: stats.name.clone(),
-            done: stats.total_len.saturating_sub(stats.left),
-            size: stats.total_len,
+            done: stats.wanted_len.saturating_sub(stats.left),
+            size: stats.wanted_len,
             down_rate: stats.download_rate,
             up_rate: stats.upload_rate,
             uploaded: stats.uploaded,

@@ -118,3 +118,76 @@ async fn seed_time_stops_seeding_after_the_duration() {
     assert!(complete < seeding && seeding < target, "{stdout}");
     seeded.stop().await;
 }
+
+/// `--files 0` fetches a.bin's two pieces only: a.bin and c.bin (inside the shared piece) are
+/// complete, e.bin exists only because it shares that piece, z.txt and the empty file are never
+/// created, and the seeder uploaded exactly those two pieces. `--only 'z*'` then adds z.txt to
+/// the same directory from its last piece alone.
+#[actix_rt::test]
+async fn files_and_only_download_the_picked_files_and_their_pieces_only() {
+    let seeded = Seeded::start(vec![PayloadSpec::multi_file_tree("tree")]).await;
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().to_str().unwrap();
+    let torrent = seeded.torrents[0].as_str();
+    let mut bt = Running::start(
+        &[
+            &["download", torrent, "-o", dir, "--files", "0"],
+            &LISTEN[..],
+        ]
+        .concat(),
+    );
+    let status = bt.wait_async(TIMEOUT).await;
+    assert!(status.success(), "{}", bt.outputs());
+    let (want, got) = (&seeded.payloads[0].root, out.path().join("tree"));
+    assert_same_tree(&want.join("a.bin"), &got.join("a.bin")).unwrap();
+    assert_same_tree(&want.join("b/c.bin"), &got.join("b/c.bin")).unwrap();
+    assert!(got.join("b/d/e.bin").is_file(), "shares piece 1 with a.bin");
+    assert!(!got.join("z.txt").exists() && !got.join("b/empty.txt").exists());
+    let seeder = &seeded.seeders[0];
+    assert_eq!(seeder.stats().await.unwrap().uploaded, 2 * 16_384);
+    assert!(
+        bt.stdout().contains("tree: complete, 2 pieces fetched in "),
+        "{}",
+        bt.outputs()
+    );
+
+    let mut only = Running::start(
+        &[
+            &["download", torrent, "-o", dir, "--only", "z*"],
+            &LISTEN[..],
+        ]
+        .concat(),
+    );
+    let status = only.wait_async(TIMEOUT).await;
+    assert!(status.success(), "{}", only.outputs());
+    assert_same_tree(&want.join("z.txt"), &got.join("z.txt")).unwrap();
+    assert_same_tree(&want.join("a.bin"), &got.join("a.bin")).unwrap();
+    let piece_4 = 71_008 - 4 * 16_384;
+    assert_eq!(seeder.stats().await.unwrap().uploaded, 2 * 16_384 + piece_4);
+    seeded.stop().await;
+}
+
+#[test]
+fn picking_files_that_are_not_there_is_one_clear_error() {
+    let out = tempfile::tempdir().unwrap();
+    let spec = PayloadSpec::multi_file_tree("t");
+    let payload = bt_test_harness::Payload::generate(&spec, 1).unwrap();
+    let torrent = payload.write_torrent_file().unwrap();
+    let args = [
+        "download",
+        torrent.to_str().unwrap(),
+        "-o",
+        out.path().to_str().unwrap(),
+    ];
+    let listen = ["--listen", "127.0.0.1:0"];
+    let bad_index = crate::bt(&[&args[..], &listen, &["--files", "0,9"]].concat());
+    let err = String::from_utf8_lossy(&bad_index.stderr);
+    assert_eq!(bad_index.status.code(), Some(1), "{err}");
+    assert!(err.contains("no file 9: the torrent has 5"), "{err}");
+    let no_match = crate::bt(&[&args[..], &listen, &["--only", "*.iso"]].concat());
+    let err = String::from_utf8_lossy(&no_match.stderr);
+    assert_eq!(no_match.status.code(), Some(1), "{err}");
+    assert!(err.contains("--only *.iso matches no file of t"), "{err}");
+    let both = crate::bt(&[&args[..], &["--files", "0", "--only", "*"]].concat());
+    assert_eq!(both.status.code(), Some(2));
+}

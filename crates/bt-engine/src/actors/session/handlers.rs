@@ -57,6 +57,7 @@ impl Handler<AddTorrent> for Session {
             events: events.clone(),
             census: self.census.clone(),
             paused: msg.paused,
+            files: msg.files,
         })?
         .start();
         let link = TorrentLink {

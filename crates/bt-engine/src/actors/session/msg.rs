@@ -34,6 +34,8 @@ pub struct AddTorrent {
     pub download_dir: PathBuf,
     /// Check the data, then stay paused.
     pub paused: bool,
+    /// The files to download (indices), `None` for all.
+    pub files: Option<Vec<usize>>,
 }
 
 /// Query: the torrent with this info-hash.
