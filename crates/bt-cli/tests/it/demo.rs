@@ -59,3 +59,31 @@ fn demo_quiet_prints_nothing_and_bad_sizes_are_refused() {
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("power of two"));
 }
+
+/// `-v` turns on the engine's info logs: they go to stderr, stdout keeps only progress.
+#[test]
+fn verbose_logs_go_to_stderr_and_leave_stdout_to_progress() {
+    let output = Command::cargo_bin("bt")
+        .unwrap()
+        .args(["-v", "demo", "--size", "1MiB"])
+        .env_remove("RUST_LOG")
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stderr.contains("INFO") && stderr.contains("resume check done"),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("INFO"), "{stdout}");
+    let quiet = Command::cargo_bin("bt")
+        .unwrap()
+        .args(["demo", "--size", "1MiB"])
+        .env_remove("RUST_LOG")
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&quiet.stderr).contains("INFO"));
+}

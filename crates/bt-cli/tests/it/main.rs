@@ -7,6 +7,7 @@
 //! - `download`: `bt download` against in-process seeders: several torrents, plain progress,
 //!   seeding targets.
 //! - `errors`: failures a user can act on, one line each, and usage errors.
+//! - `libtorrent`: `bt download` from a python3-libtorrent seeder.
 //! - `info`: `bt info` on real torrents, magnet links, and broken input (exit codes, one-line errors).
 //! - `transfer`: `bt seed` and `bt download` against each other through a mock tracker.
 //! - `resume`: Ctrl-C keeps verified pieces and the same command resumes; a second Ctrl-C.
@@ -19,6 +20,7 @@ mod demo;
 mod download;
 mod errors;
 mod info;
+mod libtorrent;
 mod proc;
 mod resume;
 mod swarm;
