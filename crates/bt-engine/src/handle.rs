@@ -57,6 +57,11 @@ pub struct AddTorrentOptions {
     /// The embedder's own choking strategy or piece picker, if any; the configured ones
     /// otherwise (`choke.strategy`, `picker.order`).
     pub strategies: Strategies,
+    /// Download only these files (indices in metainfo order, as `bt info` numbers them);
+    /// `None` for all. Pieces holding no byte of a wanted file are not fetched, files that
+    /// share no piece with a wanted one are not created, and the torrent completes once every
+    /// wanted piece is verified (see [`FileSelection`](crate::selection::FileSelection)).
+    pub files: Option<Vec<usize>>,
 }
 
 impl AddTorrentOptions {
@@ -66,12 +71,19 @@ impl AddTorrentOptions {
             download_dir: download_dir.into(),
             paused: false,
             strategies: Strategies::default(),
+            files: None,
         }
     }
 
     /// Runs the torrent with `strategies` (see [`Strategies`]).
     pub fn with_strategies(mut self, strategies: Strategies) -> Self {
         self.strategies = strategies;
+        self
+    }
+
+    /// Download only the files with these indices.
+    pub fn with_files(mut self, files: impl IntoIterator<Item = usize>) -> Self {
+        self.files = Some(files.into_iter().collect());
         self
     }
 }
@@ -148,6 +160,7 @@ impl Session {
                 download_dir: options.download_dir,
                 paused: options.paused,
                 strategies: options.strategies,
+                files: options.files,
             })
             .await??;
         Ok(TorrentHandle::from(link))

@@ -18,6 +18,8 @@
 //!   connection's actor drives.
 //! - [`picker`]: piece picking (rarest-first, random, sequential; endgame; strikes and bans) as a
 //!   pure struct behind the `PiecePicker` trait.
+//! - [`selection`]: [`selection::FileSelection`], the files to download and the pieces that
+//!   follow from them.
 //! - [`proto`]: the sans-IO protocol layer, re-exported from `bt-proto`.
 //! - [`shaping`]: upload and download limits (token buckets), per connection and per session.
 //! - [`torrent`]: what embedders see of a torrent: [`TorrentState`], [`TorrentStats`],
@@ -38,6 +40,7 @@ mod error;
 mod handle;
 pub mod peer;
 pub mod picker;
+pub mod selection;
 pub mod shaping;
 pub mod storage;
 pub mod strategies;

@@ -97,6 +97,9 @@ pub enum TrackerHealth {
         /// `None` when the next tracker is tried at once; otherwise every tracker failed,
         /// and the next round starts after this back-off (doubling per failed round).
         retry_in: Option<Duration>,
+        /// The tracker answered and refused us (a `failure reason`, a BEP 15 error), as
+        /// opposed to being unreachable or garbled: retrying rarely helps.
+        refused: bool,
     },
     /// Its URL cannot be used (an `https://` or `wss://` tracker, a malformed URL): it is
     /// never announced to. A torrent whose trackers are all unusable finds peers only when
@@ -122,7 +125,9 @@ pub struct TorrentStats {
     pub pieces_total: u32,
     /// Bytes in the torrent.
     pub total_len: u64,
-    /// Bytes of the pieces we still lack.
+    /// Bytes of the wanted pieces: `total_len` unless only some files were asked for.
+    pub wanted_len: u64,
+    /// Bytes of the wanted pieces we still lack.
     pub left: u64,
     /// Payload bytes received from peers since the torrent was added (this run), including
     /// the connections that have closed.

@@ -25,7 +25,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 pub use sections::{
     AnnouncerSettings, ChokeSettings, ChokeStrategySetting, PeerSettings, PickerSettings,
@@ -42,7 +42,7 @@ pub struct ConfigError(String);
 
 /// Everything a [`Session`](crate::Session) can be tuned with; see the module docs for how to
 /// load it.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
 pub struct EngineConfig {
     /// Where the session accepts peer connections. Port 0 lets the OS choose (tests); the

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::ConfigError;
 use crate::actors::announcer::AnnouncerConfig;
@@ -17,7 +17,7 @@ fn ms(d: Duration) -> u64 {
 }
 
 /// Per-connection tunables: a subset of [`PeerConfig`] plus the connection actor's own.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
 pub struct PeerSettings {
     /// [`PeerConfig::max_requests`].
@@ -125,7 +125,7 @@ impl PeerSettings {
 }
 
 /// The piece order as written in a configuration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PieceOrderSetting {
     /// [`PieceOrder::RarestFirst`].
@@ -137,7 +137,7 @@ pub enum PieceOrderSetting {
 }
 
 /// Piece-picking tunables: [`PickerConfig`] as plain values.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
 pub struct PickerSettings {
     /// [`PickerConfig::order`]: `rarest-first`, `random` or `sequential`.
@@ -187,7 +187,7 @@ impl PickerSettings {
 }
 
 /// The choking strategy as written in a configuration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ChokeStrategySetting {
     /// [`TitForTat`](crate::choker::TitForTat): regular slots by rate, a rotating optimistic
@@ -204,7 +204,7 @@ pub enum ChokeStrategySetting {
 }
 
 /// Choking tunables: [`ChokeConfig`] with durations in milliseconds, and the strategy.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
 pub struct ChokeSettings {
     /// Which strategy decides: `tit-for-tat` (the default), `unchoke-all`, `random` or
@@ -269,7 +269,7 @@ impl ChokeSettings {
 }
 
 /// Tracker tunables: a subset of [`AnnouncerConfig`] with durations in milliseconds.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
 pub struct AnnouncerSettings {
     /// [`AnnouncerConfig::numwant`].

@@ -113,19 +113,34 @@ impl Storage {
         info: &Info,
         config: &StorageConfig,
     ) -> Result<Storage, StorageError> {
+        Self::open_files(download_dir, info, config, &vec![true; info.files.len()])
+    }
+
+    /// [`Storage::open`] for a selective download: the folders and zero-length files of only
+    /// the files marked in `in_use` (one flag per file, metainfo order) are created. Every path
+    /// is still checked; a file not in use is created only if a block is written to it.
+    pub fn open_files(
+        download_dir: &Path,
+        info: &Info,
+        config: &StorageConfig,
+        in_use: &[bool],
+    ) -> Result<Storage, StorageError> {
         let root = layout::canonical_root(download_dir)?;
         let lens: Vec<u64> = info.files.iter().map(|f| f.length).collect();
         let file_map = FileMap::new(&lens).map_err(StorageError::Geometry)?;
         let lengths = Lengths::new(file_map.total_len(), info.piece_length)
             .map_err(StorageError::Geometry)?;
         let mut files = Vec::with_capacity(info.files.len());
-        for entry in &info.files {
+        for (index, entry) in info.files.iter().enumerate() {
             let path = layout::resolve(&root, &info.relative_path(entry))?;
-            layout::prepare_parents(&root, &path)?;
-            let existing = layout::existing_file(&path)?;
-            let created = entry.length == 0 && existing == Existing::Missing;
-            if created {
-                create_empty(&path)?;
+            let mut created = false;
+            if in_use.get(index).copied().unwrap_or(true) {
+                layout::prepare_parents(&root, &path)?;
+                let existing = layout::existing_file(&path)?;
+                created = entry.length == 0 && existing == Existing::Missing;
+                if created {
+                    create_empty(&path)?;
+                }
             }
             files.push(StoredFile {
                 path,

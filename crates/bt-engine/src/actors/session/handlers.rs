@@ -59,6 +59,7 @@ impl Handler<AddTorrent> for Session {
             census: self.census.clone(),
             paused: msg.paused,
             strategies: msg.strategies,
+            files: msg.files,
         })?
         .start();
         let link = TorrentLink {

@@ -37,6 +37,8 @@ pub struct AddTorrent {
     pub paused: bool,
     /// The embedder's choker and picker, if any.
     pub strategies: Strategies,
+    /// The files to download (indices), `None` for all.
+    pub files: Option<Vec<usize>>,
 }
 
 /// Query: the torrent with this info-hash.

@@ -51,7 +51,9 @@ impl Handler<PieceVerified> for TorrentSupervisor {
         if self.have.set(msg.piece.as_usize()) != Ok(true) {
             return;
         }
-        self.have_bytes += u64::from(self.lengths.piece_len(msg.piece));
+        if self.selection.wanted_pieces().has(msg.piece.as_usize()) {
+            self.have_bytes += u64::from(self.lengths.piece_len(msg.piece));
+        }
         for entry in self.peers.values() {
             entry.handle.have.do_send(Have { piece: msg.piece });
         }
@@ -60,7 +62,7 @@ impl Handler<PieceVerified> for TorrentSupervisor {
             have: self.have.count_ones() as u32,
             total: self.lengths.piece_count(),
         });
-        if self.have.is_complete() {
+        if self.is_complete() {
             self.completed(ctx);
         }
     }
@@ -180,7 +182,7 @@ impl Handler<Resume> for TorrentSupervisor {
                         event: AnnounceEvent::Started,
                     });
                 }
-                let state = if self.have.is_complete() {
+                let state = if self.is_complete() {
                     TorrentState::Seeding
                 } else {
                     TorrentState::Downloading

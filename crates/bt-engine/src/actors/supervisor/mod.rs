@@ -85,6 +85,7 @@ use crate::actors::piece_manager::{PieceManager, PieceManagerOutputs, PieceManag
 use crate::actors::pool::ArbiterPool;
 use crate::choker::{PeerKey, TorrentMode};
 use crate::config::EngineConfig;
+use crate::selection::FileSelection;
 use crate::shaping::SessionLimits;
 use crate::storage::{Storage, StorageConfig};
 use crate::strategies::{ChokerContext, PickerContext, Strategies};
@@ -119,6 +120,8 @@ pub struct SupervisorSetup {
     pub paused: bool,
     /// The embedder's choker and picker, or the configured ones.
     pub strategies: Strategies,
+    /// The files to download (indices), `None` for all.
+    pub files: Option<Vec<usize>>,
 }
 
 /// One connection, as the supervisor knows it.
@@ -158,6 +161,8 @@ pub struct TorrentSupervisor {
     info_hash: InfoHash,
     metainfo: Arc<Metainfo>,
     lengths: Lengths,
+    /// The wanted pieces: complete means every one of them verified.
+    selection: FileSelection,
     download_dir: PathBuf,
     config: Arc<EngineConfig>,
     peer_id: PeerId,
@@ -172,7 +177,7 @@ pub struct TorrentSupervisor {
     /// Pause once the check is done.
     pause_after_check: bool,
     have: Bitfield,
-    /// Bytes of the pieces in `have`.
+    /// Bytes of the wanted pieces in `have`.
     have_bytes: u64,
     parts: Option<Parts>,
     peers: HashMap<PeerKey, PeerEntry>,
@@ -207,11 +212,13 @@ impl TorrentSupervisor {
                 pieces: lengths.piece_count(),
             });
         }
+        let selection = FileSelection::new(info, &lengths, setup.files.as_deref())?;
         let info_hash = setup.metainfo.info_hash;
         let span = tracing::info_span!("torrent", info_hash = %info_hash.short());
         Ok(Self {
             info_hash,
             lengths,
+            selection,
             have: Bitfield::new(lengths.piece_count() as usize),
             trackers: trackers::initial(setup.metainfo.tracker_tiers()),
             metainfo: setup.metainfo,
@@ -291,11 +298,12 @@ impl TorrentSupervisor {
         let threads = self.config.disk_thread_count();
         let census = self.census.clone();
         let lengths = self.lengths;
+        let in_use = self.selection.files_in_use().to_vec();
         let startup = async move {
             let opened = Arc::clone(&metainfo);
             // Creating directories and empty files is blocking I/O: off the actor's thread.
             let open = tokio::task::spawn_blocking(move || {
-                Storage::open(&dir, &opened.info, &StorageConfig::default())
+                Storage::open_files(&dir, &opened.info, &StorageConfig::default(), &in_use)
             });
             let storage = open.await.map_err(|_| EngineError::Stopped)??;
             let disk = DiskWriter::start_counted(storage, threads, Some(census));
@@ -325,14 +333,15 @@ impl TorrentSupervisor {
         if self.state != TorrentState::Checking {
             return; // Shut down while checking.
         }
+        let wanted = self.selection.wanted_pieces();
         self.have_bytes = self
             .lengths
             .pieces()
-            .filter(|p| have.has(p.as_usize()))
+            .filter(|p| have.has(p.as_usize()) && wanted.has(p.as_usize()))
             .map(|p| u64::from(self.lengths.piece_len(p)))
             .sum();
         self.have = have;
-        let complete = self.have.is_complete();
+        let complete = self.is_complete();
         let manager = self.start_manager(ctx, &disk);
         let choker = self.start_choker(complete);
         let announcer = self.start_announcer(ctx);
@@ -367,7 +376,7 @@ impl TorrentSupervisor {
         ctx: &mut Context<Self>,
         disk: &Addr<DiskWriter>,
     ) -> Addr<PieceManager> {
-        let picker = self
+        let mut picker = self
             .strategies
             .picker(PickerContext {
                 info_hash: self.info_hash,
@@ -377,6 +386,10 @@ impl TorrentSupervisor {
                 seed: rand::random(),
             })
             .expect("invariant: the resume check returns one bit per piece");
+        if !self.selection.is_everything() {
+            // Nothing is in flight yet, so there is nothing to cancel.
+            let _ = picker.set_wanted(self.selection.wanted_pieces().clone());
+        }
         let me = ctx.address();
         let setup = PieceManagerSetup {
             picker,
@@ -440,8 +453,13 @@ impl TorrentSupervisor {
         Progress {
             uploaded: totals.uploaded,
             downloaded: totals.downloaded,
-            left: self.lengths.total_len().saturating_sub(self.have_bytes),
+            left: self.selection.wanted_len().saturating_sub(self.have_bytes),
         }
+    }
+
+    /// Whether every wanted piece is verified.
+    fn is_complete(&self) -> bool {
+        self.selection.is_complete(&self.have)
     }
 }
 

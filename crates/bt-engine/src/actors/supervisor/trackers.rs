@@ -7,6 +7,7 @@ use tracing::{info, warn};
 use super::TorrentSupervisor;
 use super::msg::{TrackerStatus, TrackerStatusChanged};
 use crate::torrent::{TorrentEvent, TrackerHealth, TrackerInfo};
+use crate::tracker::TrackerError;
 
 /// The torrent's trackers in announce-list order, each once, none contacted yet.
 pub(super) fn initial(tiers: Vec<Vec<String>>) -> Vec<TrackerInfo> {
@@ -38,6 +39,7 @@ fn health(status: TrackerStatus) -> TrackerHealth {
             warning,
         },
         TrackerStatus::Failed { error, retry_in } => TrackerHealth::Failing {
+            refused: matches!(error, TrackerError::Failure(_)),
             error: error.to_string(),
             retry_in,
         },

@@ -1,0 +1,127 @@
+//! What the commands that run a session share: reading torrents, checking the download
+//! directory, starting and stopping the session, the seeding flags.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use bt_engine::{AddTorrentOptions, EngineConfig, Session};
+use bt_proto::metainfo::Metainfo;
+
+use super::info::read_torrent;
+use crate::format;
+use crate::runner::{Job, SeedGoal};
+
+/// The flags that say when to stop seeding.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SeedArgs {
+    /// Stop seeding once this many times the downloaded size was uploaded (e.g. 1.5).
+    #[arg(long, value_name = "R", value_parser = parse_ratio)]
+    pub seed_ratio: Option<f64>,
+    /// Stop seeding after this long (e.g. 90s, 30m, 2h).
+    #[arg(long, value_name = "DURATION", value_parser = format::parse_duration)]
+    pub seed_time: Option<Duration>,
+}
+
+impl SeedArgs {
+    /// The goal these flags set; `forever` when seeding has no target but the user asked for
+    /// it.
+    pub fn goal(&self, forever: bool) -> SeedGoal {
+        SeedGoal {
+            forever: forever && self.seed_ratio.is_none() && self.seed_time.is_none(),
+            ratio: self.seed_ratio,
+            time: self.seed_time,
+        }
+    }
+}
+
+/// A ratio: a finite number, 0 or more.
+fn parse_ratio(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(ratio) if ratio.is_finite() && ratio >= 0.0 => Ok(ratio),
+        _ => Err(format!("{text:?} is not a ratio (e.g. 1, 1.5)")),
+    }
+}
+
+/// Reads a torrent given on the command line; magnet links are refused with the reason.
+pub fn open_torrent(arg: &str) -> anyhow::Result<Metainfo> {
+    if arg.starts_with("magnet:") {
+        bail!(
+            "magnet links cannot be downloaded yet (fetching the metadata from peers, BEP 9, \
+             is not supported): use the .torrent file"
+        );
+    }
+    read_torrent(Path::new(arg))
+}
+
+/// Creates `dir` if needed and checks that files can be created in it.
+pub fn prepare_download_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    tempfile::Builder::new()
+        .prefix(".bt-write-test")
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot write to {}", dir.display()))?;
+    Ok(())
+}
+
+/// Starts a session (binding its listening socket).
+pub async fn start_session(config: EngineConfig) -> anyhow::Result<Session> {
+    let listen = config.listen;
+    Session::start(config).await.with_context(|| {
+        format!("is another client using {listen}? pass --listen ADDR:PORT (port 0: any free port)")
+    })
+}
+
+/// Adds a torrent to the session and returns its job.
+pub async fn add_job(
+    session: &Session,
+    metainfo: Metainfo,
+    options: AddTorrentOptions,
+    goal: SeedGoal,
+) -> anyhow::Result<Job> {
+    let name = metainfo.info.name.clone();
+    let trackers = metainfo.tracker_tiers().iter().map(Vec::len).sum();
+    let handle = session
+        .add_torrent(metainfo, options)
+        .await
+        .with_context(|| format!("cannot add {name}"))?;
+    Ok(Job {
+        handle,
+        name,
+        trackers,
+        goal,
+    })
+}
+
+/// Shuts the session down: every torrent announces `stopped` and the actors stop.
+pub async fn stop(session: &Session) {
+    session.shutdown().await;
+    // Connections close on their own threads; give them a moment, but never hang on it.
+    let _ = session.wait_stopped(Duration::from_secs(5)).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_target_replaces_seeding_forever() {
+        let none = SeedArgs::default();
+        assert!(none.goal(true).forever);
+        assert!(!none.goal(false).seeds());
+        let ratio = SeedArgs {
+            seed_ratio: Some(2.0),
+            ..SeedArgs::default()
+        };
+        assert!(!ratio.goal(true).forever);
+        assert_eq!(ratio.goal(false).ratio, Some(2.0));
+    }
+
+    #[test]
+    fn ratios_are_finite_and_not_negative() {
+        assert_eq!(parse_ratio("1.5"), Ok(1.5));
+        for bad in ["-1", "NaN", "inf", "lots"] {
+            assert!(parse_ratio(bad).is_err(), "{bad}");
+        }
+    }
+}
