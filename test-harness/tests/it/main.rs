@@ -19,6 +19,9 @@ mod libtorrent;
 mod swarm;
 // A torrent's life through the session handle: pause and resume, removal, a full disk.
 mod lifecycle;
+// No tracker, the mainline DHT only: a public torrent downloads, a private one (BEP 27) never
+// touches the DHT.
+mod dht;
 
 /// Logs to the test's output when `RUST_LOG` is set (`RUST_LOG=bt_engine=debug`).
 pub fn logs() {

@@ -15,7 +15,9 @@
 //! - this module: [`EngineConfig`], loading, [`ConfigError`].
 //! - `sections`: [`PeerSettings`], [`PickerSettings`], [`ChokeSettings`],
 //!   [`AnnouncerSettings`].
+//! - `dht`: [`DhtSettings`], the session's DHT node (BEP 5).
 
+mod dht;
 mod sections;
 #[cfg(test)]
 mod tests;
@@ -27,6 +29,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+pub use dht::DhtSettings;
 pub use sections::{
     AnnouncerSettings, ChokeSettings, PeerSettings, PickerSettings, PieceOrderSetting,
 };
@@ -77,6 +80,8 @@ pub struct EngineConfig {
     pub choke: ChokeSettings,
     /// Tracker tunables.
     pub announcer: AnnouncerSettings,
+    /// The mainline DHT (off by default).
+    pub dht: DhtSettings,
 }
 
 impl Default for EngineConfig {
@@ -96,6 +101,7 @@ impl Default for EngineConfig {
             picker: PickerSettings::default(),
             choke: ChokeSettings::default(),
             announcer: AnnouncerSettings::default(),
+            dht: DhtSettings::default(),
         }
     }
 }
