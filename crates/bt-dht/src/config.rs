@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::machine::DhtSettings;
 use crate::peer_store::PeerStoreLimits;
@@ -20,7 +20,7 @@ pub const DEFAULT_BOOTSTRAP: [&str; 3] = [
 ];
 
 /// The DHT node's configuration. Every field has a default.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
 pub struct DhtConfig {
     /// The UDP address the node listens on (port 0: the OS chooses; tests use

@@ -96,6 +96,7 @@ pub struct Session {
     local_addr: SocketAddr,
     peer_id: PeerId,
     census: ActorCensus,
+    dht: Option<bt_dht::DhtHandle>,
 }
 
 impl Session {
@@ -115,11 +116,25 @@ impl Session {
         })?;
         let peer_id = PeerId::with_random_suffix(rand::random());
         let census = ActorCensus::new();
+        let dht = if config.dht.enabled {
+            let node = bt_dht::DhtNode::start(config.dht.node.clone())
+                .await
+                .map_err(|e| EngineError::Listen {
+                    addr: config.dht.node.listen,
+                    // The OS message (address in use, permission denied).
+                    message: std::error::Error::source(&e)
+                        .map_or_else(|| e.to_string(), ToString::to_string),
+                })?;
+            Some(node)
+        } else {
+            None
+        };
         let actor = SessionActor::new(SessionSetup {
             config: Arc::new(config),
             listener,
             peer_id,
             census: census.clone(),
+            dht: dht.clone(),
         })
         .start();
         Ok(Session {
@@ -127,7 +142,13 @@ impl Session {
             local_addr,
             peer_id,
             census,
+            dht,
         })
+    }
+
+    /// The session's DHT node (`dht.enabled`): its address, statistics and lookups.
+    pub fn dht(&self) -> Option<&bt_dht::DhtHandle> {
+        self.dht.as_ref()
     }
 
     /// The address the session accepts peers on (with the port the OS chose for port 0).

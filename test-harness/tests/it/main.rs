@@ -26,6 +26,9 @@ mod scenarios;
 mod limits;
 // Chokers and piece orders by name, a free rider, an embedder's own choker and picker.
 mod strategies;
+// No tracker, the mainline DHT only: a public torrent downloads, a private one (BEP 27) never
+// touches the DHT.
+mod dht;
 
 /// Logs to the test's output when `RUST_LOG` is set (`RUST_LOG=bt_engine=debug`).
 pub fn logs() {

@@ -48,7 +48,7 @@ use tracing::{Span, debug, info, trace, warn};
 
 pub use handle::DhtHandle;
 pub use msg::{
-    AddNode, Announce, AnnounceReport, DhtError, GetPeers, GetStats, NodeStats, Shutdown,
+    AddNode, Announce, AnnounceReport, DhtError, GetNodes, GetPeers, GetStats, NodeStats, Shutdown,
 };
 
 use crate::compact::NodeInfo;

@@ -10,10 +10,11 @@
 //! # Layout
 //! - this module: [`Dht`], [`DhtSettings`], [`DhtStats`], [`LookupOutcome`], the public calls.
 //! - `serve`: answering queries (ping, find_node, get_peers, announce_peer; errors 203, 204).
-//! - `client`: our queries: transaction ids, time-outs and retries, answers, lookups and the
-//!   announce that follows a `get_peers` lookup.
+//! - `client`: our queries: transaction ids, time-outs and retries, answers.
+//! - `lookups`: running lookups, and the announce that follows a `get_peers` lookup.
 
 mod client;
+mod lookups;
 mod serve;
 #[cfg(test)]
 mod tests;
@@ -34,7 +35,8 @@ use crate::state::SavedState;
 use crate::table::{Insertion, NodeStatus, RoutingTable};
 use crate::token::{self, TokenSecrets};
 
-use client::{LookupTask, Pending};
+use client::Pending;
+use lookups::{LookupKind, LookupTask};
 
 /// The tunables of a [`Dht`]; the defaults follow BEP 5 where it gives a number.
 #[derive(Clone, Debug)]
@@ -242,16 +244,12 @@ impl Dht {
         let mut nodes = self.table.closest(&target, crate::table::K, now);
         nodes.extend_from_slice(known);
         let seeds = self.bootstrap.clone();
-        self.start_lookup(client::LookupKind::FindNode, target, nodes, seeds, now)
+        self.start_lookup(LookupKind::FindNode, target, nodes, seeds, now)
     }
 
     /// Starts a `get_peers` lookup for `info_hash`.
     pub fn get_peers(&mut self, info_hash: InfoHash, now: Instant) -> LookupId {
-        self.start_search(
-            client::LookupKind::GetPeers { info_hash },
-            info_hash.into(),
-            now,
-        )
+        self.start_search(LookupKind::GetPeers { info_hash }, info_hash.into(), now)
     }
 
     /// Starts a `get_peers` lookup for `info_hash`, then announces our peer (TCP `port`, or
@@ -263,7 +261,7 @@ impl Dht {
         implied_port: bool,
         now: Instant,
     ) -> LookupId {
-        let kind = client::LookupKind::Announce {
+        let kind = LookupKind::Announce {
             info_hash,
             port,
             implied_port,
@@ -273,7 +271,7 @@ impl Dht {
 
     /// Starts a `find_node` lookup of `target`.
     pub fn find_node(&mut self, target: NodeId, now: Instant) -> LookupId {
-        self.start_search(client::LookupKind::FindNode, target, now)
+        self.start_search(LookupKind::FindNode, target, now)
     }
 
     /// Pings `addr` (BEP 5: a peer's `port` message names its DHT node); if it answers, it

@@ -15,7 +15,9 @@
 //! - this module: [`EngineConfig`], loading, [`ConfigError`].
 //! - `sections`: [`PeerSettings`], [`PickerSettings`] (with [`PieceOrderSetting`]),
 //!   [`ChokeSettings`] (with [`ChokeStrategySetting`]), [`AnnouncerSettings`].
+//! - `dht`: [`DhtSettings`], the session's DHT node (BEP 5).
 
+mod dht;
 mod sections;
 #[cfg(test)]
 mod tests;
@@ -27,6 +29,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use dht::DhtSettings;
 pub use sections::{
     AnnouncerSettings, ChokeSettings, ChokeStrategySetting, PeerSettings, PickerSettings,
     PieceOrderSetting,
@@ -84,6 +87,8 @@ pub struct EngineConfig {
     pub choke: ChokeSettings,
     /// Tracker tunables.
     pub announcer: AnnouncerSettings,
+    /// The mainline DHT (off by default).
+    pub dht: DhtSettings,
 }
 
 impl Default for EngineConfig {
@@ -105,6 +110,7 @@ impl Default for EngineConfig {
             picker: PickerSettings::default(),
             choke: ChokeSettings::default(),
             announcer: AnnouncerSettings::default(),
+            dht: DhtSettings::default(),
         }
     }
 }

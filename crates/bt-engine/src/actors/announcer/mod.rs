@@ -24,9 +24,15 @@
 //! at our own address (our listen port on a loopback, unspecified or own IP) or with our peer
 //! id are dropped, so the torrent never connects to itself.
 //!
+//! # The DHT
+//! Given a [`DhtLink`] ([`Announcer::with_dht`]: the session runs a DHT node and the torrent is
+//! not private), it also announces to the DHT node every `interval` and hands on the peers it
+//! finds, from [`PeerSource::Dht`](crate::actors::supervisor::msg::PeerSource); see `dht`.
+//!
 //! # Timers
 //! One `ctx.run_later`, re-armed after every announce from [`AnnounceSchedule`]: the tracker's
-//! interval, the back-off after a failed round, or earlier on [`msg::WantMorePeers`].
+//! interval, the back-off after a failed round, or earlier on [`msg::WantMorePeers`]; with a
+//! DHT link, a `ctx.run_interval` for the DHT announces.
 //!
 //! # What stops it
 //! [`msg::Shutdown`]: it sends `stopped` to the trackers that know us, waits at most
@@ -37,6 +43,7 @@
 //! Each announce runs in an `announce{tracker=%url}` span under the torrent span passed in: an
 //! answer logs at `info`, a failure at `debug` (dead trackers are routine).
 
+mod dht;
 mod handlers;
 pub mod msg;
 #[cfg(test)]
@@ -58,6 +65,8 @@ use crate::actors::census::Alive;
 use crate::actors::supervisor::msg::{
     PeerSource, PeersDiscovered, TrackerStatus, TrackerStatusChanged,
 };
+pub use dht::DhtLink;
+
 use crate::tracker::{
     self, AnnounceSchedule, Announced, ConnectionId, ScheduleConfig, TierList, TrackerError,
     TransportConfig,
@@ -167,6 +176,10 @@ pub struct Announcer {
     peers_out: Recipient<PeersDiscovered>,
     status_out: Recipient<TrackerStatusChanged>,
     span: tracing::Span,
+    /// The session's DHT node, for a public torrent when the DHT is on (`dht`).
+    dht: Option<DhtLink>,
+    /// A DHT announce is in flight.
+    dht_in_flight: bool,
     /// Counts this actor in its session's census while it exists.
     _alive: Option<Alive>,
 }
@@ -224,6 +237,8 @@ impl Announcer {
             peers_out: setup.peers_out,
             status_out: setup.status_out,
             span: setup.span,
+            dht: None,
+            dht_in_flight: false,
             _alive: None,
         }
     }
@@ -466,6 +481,7 @@ impl Actor for Announcer {
             tracing::warn!(tracker = %url, %error, "tracker left out");
             self.send_status(&url, TrackerStatus::Unusable { error });
         }
+        self.start_dht(ctx);
         if self.tiers.is_empty() {
             tracing::debug!("announcer started without usable trackers");
             return;

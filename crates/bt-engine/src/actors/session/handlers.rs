@@ -60,6 +60,10 @@ impl Handler<AddTorrent> for Session {
             paused: msg.paused,
             strategies: msg.strategies,
             files: msg.files,
+            dht: self
+                .dht
+                .as_ref()
+                .map(|node| node.addr().clone().recipient()),
         })?
         .start();
         let link = TorrentLink {
@@ -115,9 +119,16 @@ impl Handler<Shutdown> for Session {
             .iter()
             .map(|link| link.supervisor.send(StopTorrent))
             .collect();
+        // The DHT node goes last: the torrents' announcers may still be waiting on it.
+        let dht = self.dht.take();
         let stop = async move {
             for request in requests {
                 let _ = request.await;
+            }
+            if let Some(node) = dht
+                && let Err(error) = node.shutdown().await
+            {
+                tracing::warn!(%error, "stopping the DHT node");
             }
         };
         Box::pin(stop.into_actor(self).map(|(), _, ctx| ctx.stop()))

@@ -13,7 +13,8 @@
 //! In ([`msg`]): `AddTorrent`, `GetTorrent`, `ListTorrents`, `RemoveTorrent`, `Shutdown`, all
 //! from the handle; and accepted sockets from the listener.
 //! Out: `IncomingPeer` (`do_send`) to the supervisor whose info-hash a handshake named, with
-//! the socket detached from this runtime; `Shutdown` (`send().await`) to supervisors.
+//! the socket detached from this runtime; `Shutdown` (`send().await`) to supervisors, then to
+//! the DHT node (if `dht.enabled`), whose `Announce` recipient every supervisor gets.
 //!
 //! # Incoming connections
 //! Each accepted socket needs a free slot (else it is closed at once). Its handshake runs as
@@ -63,6 +64,8 @@ pub struct SessionSetup {
     pub peer_id: PeerId,
     /// The census every actor of the session counts itself in.
     pub census: ActorCensus,
+    /// The session's DHT node, if `dht.enabled` (started by the handle).
+    pub dht: Option<bt_dht::DhtHandle>,
 }
 
 /// The session actor; see the module docs.
@@ -80,6 +83,8 @@ pub struct Session {
     limits: SessionLimits,
     arbiters: Vec<Arbiter>,
     census: ActorCensus,
+    /// The DHT node, handed to every torrent and stopped after them.
+    dht: Option<bt_dht::DhtHandle>,
     span: Span,
     _alive: Alive,
 }
@@ -105,6 +110,7 @@ impl Session {
             arbiters: Vec::new(),
             _alive: setup.census.enter(ActorKind::Session),
             census: setup.census,
+            dht: setup.dht,
             span,
         }
     }

@@ -75,7 +75,7 @@ use tracing::{Span, error, info};
 
 use crate::EngineError;
 use crate::actors::announcer::msg::AnnounceNow;
-use crate::actors::announcer::{Announcer, AnnouncerSetup, Progress};
+use crate::actors::announcer::{Announcer, AnnouncerSetup, DhtLink, Progress};
 use crate::actors::census::{ActorCensus, ActorKind, Alive};
 use crate::actors::choker::{Choker, ChokerSetup};
 use crate::actors::disk::{DiskWriter, check_existing};
@@ -122,6 +122,8 @@ pub struct SupervisorSetup {
     pub strategies: Strategies,
     /// The files to download (indices), `None` for all.
     pub files: Option<Vec<usize>>,
+    /// The session's DHT node, if it runs one (used only if the torrent is not private).
+    pub dht: Option<actix::Recipient<bt_dht::actor::Announce>>,
 }
 
 /// One connection, as the supervisor knows it.
@@ -196,6 +198,8 @@ pub struct TorrentSupervisor {
     last_progress: (u32, u64, u64),
     /// Waiting for every connection to end, to answer a `Shutdown`.
     drained: Vec<oneshot::Sender<()>>,
+    /// The session's DHT node, if any.
+    dht: Option<actix::Recipient<bt_dht::actor::Announce>>,
     span: Span,
     _alive: Alive,
 }
@@ -247,6 +251,7 @@ impl TorrentSupervisor {
             ledger: PeerLedger::default(),
             last_progress: (0, 0, 0),
             drained: Vec::new(),
+            dht: setup.dht,
             span,
         })
     }
@@ -443,7 +448,12 @@ impl TorrentSupervisor {
             span: self.span.clone(),
         };
         let alive = self.census.enter(ActorKind::Announcer);
-        let announcer = Announcer::new(setup).with_alive(alive);
+        let mut announcer = Announcer::new(setup).with_alive(alive);
+        let private = self.metainfo.info.private;
+        let interval = self.config.dht.announce_interval();
+        if let Some(link) = DhtLink::for_torrent(self.dht.as_ref(), private, interval) {
+            announcer = announcer.with_dht(link);
+        }
         announcer.start()
     }
 

@@ -151,8 +151,10 @@ pub struct GetStats;
 /// Where a batch of peer addresses came from, so the supervisor can attribute and rank them.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum PeerSource {
-    /// A tracker, by its URL as written in the torrent. (DHT and PEX will add variants.)
+    /// A tracker, by its URL as written in the torrent. (PEX will add a variant.)
     Tracker(String),
+    /// The mainline DHT (BEP 5).
+    Dht,
 }
 
 /// Event (from the announcer): peers a tracker handed out, without our own address or peer
