@@ -10,14 +10,18 @@
 //!     --out target/swarm-lab
 //! ```
 //!
+//! `--replot DIR` draws the plots and the summary again from the CSVs of an earlier run in
+//! DIR, without running anything.
+//!
 //! See `docs/EXPERIMENTS.md` for what it measures and a full run's results.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context;
 use bt_examples::swarm_lab::{
-    ExperimentConfig, RunSpec, parse_choker, parse_picker, run_experiment, summary_table,
-    write_outputs,
+    ExperimentConfig, RunSpec, load_outputs, parse_choker, parse_picker, run_experiment,
+    summary_table, write_outputs,
 };
 use clap::Parser;
 
@@ -46,9 +50,19 @@ struct Args {
     /// Seeds the classes and the payload.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Window of the rates the chokers rank peers by, in ms (the engine's default: 20 s).
+    #[arg(long, default_value_t = 20_000)]
+    rate_window_ms: u64,
+    /// Leechers leave the swarm as soon as they complete, instead of seeding.
+    #[arg(long)]
+    leave_on_complete: bool,
     /// Where the CSVs, plots and summary go.
     #[arg(long, default_value = "target/swarm-lab")]
     out: PathBuf,
+    /// Run nothing: read the CSVs of an earlier run from this directory and draw the plots
+    /// and the summary again into `--out` (give the same `--payload-kib`).
+    #[arg(long)]
+    replot: Option<PathBuf>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -58,8 +72,18 @@ fn main() -> anyhow::Result<()> {
         free_riders: args.free_riders,
         payload_len: args.payload_kib * 1024,
         seed: args.seed,
+        rate_window: Duration::from_millis(args.rate_window_ms),
+        leave_on_complete: args.leave_on_complete,
         ..ExperimentConfig::default()
     };
+    if let Some(dir) = &args.replot {
+        let results = load_outputs(dir, config.payload_len)
+            .with_context(|| format!("reading the runs in {}", dir.display()))?;
+        let written = write_outputs(&results, &args.out)?;
+        println!("{}", summary_table(&results));
+        println!("wrote {} files to {}", written.len(), args.out.display());
+        return Ok(());
+    }
     let mut specs = Vec::new();
     for choker in &args.choker {
         for picker in &args.picker {

@@ -9,9 +9,11 @@
 //! assigned to leechers by a seeded shuffle; the payload comes from the same seed. Timing on a
 //! shared machine is not seeded, so two runs agree in shape, not to the millisecond.
 //!
-//! Time is shrunk by 20: rechoke every 500 ms (10 s in mainline), optimistic unchoke every
-//! 1.5 s (30 s), snubbed after 3 s (60 s). Payload and rates are scaled down, not the peer
-//! count, so a run takes seconds.
+//! The choker's time is shrunk by 20: rechoke every 500 ms (10 s in mainline), optimistic
+//! unchoke every 1.5 s (30 s), snubbed after 3 s (60 s). The window of the rates it ranks by
+//! stays the engine's 20 s unless [`ExperimentConfig::rate_window`] shrinks it too. Payload
+//! and rates are scaled down, not the peer count, so a run takes seconds. Leechers keep
+//! seeding once complete, unless [`ExperimentConfig::leave_on_complete`].
 //!
 //! # Layout
 //! - this module: [`ExperimentConfig`], [`PeerClass`], [`RunSpec`], class assignment and
@@ -20,7 +22,7 @@
 //! - `record`: [`Recorder`], what a run measures, as a plain struct fed events and samples.
 //! - `report`: [`RunResult`] to CSV, the summary table.
 //! - `plot`: the SVG plots.
-//! - `output`: [`write_outputs`], every file of a set of runs.
+//! - `output`: [`write_outputs`], every file of a set of runs; [`load_outputs`] reads them back.
 
 mod output;
 mod plot;
@@ -38,7 +40,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
-pub use output::{RAREST_HEADER, write_outputs};
+pub use output::{RAREST_HEADER, load_outputs, write_outputs};
 pub use plot::{plot_completion, plot_rarest};
 pub use record::{PeerRecord, RarestSample, Recorder};
 pub use report::{CSV_HEADER, ClassSummary, RunResult, summary_table, write_csv};
@@ -180,6 +182,12 @@ pub struct ExperimentConfig {
     pub sample_interval: Duration,
     /// A run that has not completed by then stops and reports the stragglers as incomplete.
     pub timeout: Duration,
+    /// The window of the rate meters the chokers rank peers by (the engine's default: 20 s).
+    pub rate_window: Duration,
+    /// A leecher leaves the swarm (pauses its torrent) as soon as it completes, instead of
+    /// seeding until the run ends: then only the seeder and the leechers still downloading
+    /// serve the others.
+    pub leave_on_complete: bool,
 }
 
 impl Default for ExperimentConfig {
@@ -197,6 +205,8 @@ impl Default for ExperimentConfig {
             seed: 1,
             sample_interval: Duration::from_millis(250),
             timeout: Duration::from_secs(120),
+            rate_window: Duration::from_secs(20),
+            leave_on_complete: false,
         }
     }
 }
@@ -251,6 +261,8 @@ impl ExperimentConfig {
         config.choke.optimistic_interval_ms = 1_500;
         config.choke.snub_timeout_ms = 3_000;
         config.peer.snub_timeout_ms = 3_000;
+        config.peer.rate_window_ms =
+            u64::try_from(self.rate_window.as_millis()).unwrap_or(u64::MAX);
         config.announcer.numwant = 50;
         config.choke.strategy = match class {
             PeerClass::FreeRider => ChokeStrategySetting::FreeRider,

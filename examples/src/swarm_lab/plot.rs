@@ -71,8 +71,8 @@ pub fn plot_completion(result: &RunResult, path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The copies among the leechers of the rarest piece over time, one line per run, written to
-/// `path`.
+/// The copies of the rarest piece among the leechers still downloading over time, one line
+/// per run, written to `path`.
 pub fn plot_rarest(results: &[RunResult], path: &Path) -> anyhow::Result<()> {
     let root = SVGBackend::new(path, (760, 440)).into_drawing_area();
     root.fill(&WHITE)?;
@@ -82,13 +82,13 @@ pub fn plot_rarest(results: &[RunResult], path: &Path) -> anyhow::Result<()> {
         .fold(1.0, f64::max);
     let most = results
         .iter()
-        .flat_map(|r| r.samples.iter().map(|s| s.min_copies))
+        .flat_map(|r| r.samples.iter().map(|s| s.rarest_incomplete()))
         .max()
         .unwrap_or(1)
         .max(1);
     let mut chart = ChartBuilder::on(&root)
         .caption(
-            "copies of the rarest piece among the leechers",
+            "copies of the rarest piece among the leechers still downloading",
             ("sans-serif", 20),
         )
         .margin(12)
@@ -105,7 +105,7 @@ pub fn plot_rarest(results: &[RunResult], path: &Path) -> anyhow::Result<()> {
         let points = result
             .samples
             .iter()
-            .map(|s| (s.at.as_secs_f64(), f64::from(s.min_copies)));
+            .map(|s| (s.at.as_secs_f64(), f64::from(s.rarest_incomplete())));
         chart
             .draw_series(LineSeries::new(points, style.stroke_width(2)))?
             .label(result.name.clone())

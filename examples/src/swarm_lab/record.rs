@@ -70,6 +70,15 @@ pub struct RarestSample {
     pub complete: usize,
 }
 
+impl RarestSample {
+    /// Copies of the rarest piece among the leechers still downloading: a complete leecher
+    /// has every piece, so this is `min_copies - complete`.
+    pub fn rarest_incomplete(&self) -> u32 {
+        let complete = u32::try_from(self.complete).unwrap_or(u32::MAX);
+        self.min_copies.saturating_sub(complete)
+    }
+}
+
 /// What a run measures; see the module docs.
 #[derive(Debug, Clone)]
 pub struct Recorder {
@@ -120,16 +129,16 @@ impl Recorder {
         index
     }
 
-    /// Member `index` verified `piece` at `at`.
-    pub fn piece_verified(&mut self, index: usize, piece: u32, at: Duration) {
+    /// Member `index` verified `piece` at `at`; true if that completed it.
+    pub fn piece_verified(&mut self, index: usize, piece: u32, at: Duration) -> bool {
         let (Some(have), Some(peer)) = (self.have.get_mut(index), self.peers.get_mut(index)) else {
-            return;
+            return false;
         };
         let Some(slot) = have.get_mut(piece as usize) else {
-            return;
+            return false;
         };
         if std::mem::replace(slot, true) {
-            return;
+            return false;
         }
         peer.pieces += 1;
         if peer.class != PeerClass::Seeder {
@@ -140,7 +149,9 @@ impl Recorder {
         }
         if peer.pieces == self.pieces {
             peer.completed = Some(at);
+            return true;
         }
+        false
     }
 
     /// Member `index`'s connections now: their counters replace the ones seen before.
@@ -222,10 +233,17 @@ mod tests {
         let a = rec.add_peer(PeerClass::Fast, id(1), secs(1));
         let b = rec.add_peer(PeerClass::FreeRider, id(2), secs(1));
         rec.sample(secs(1));
-        for piece in 0..10 {
-            rec.piece_verified(a, piece, secs(2 + u64::from(piece)));
+        for piece in 0..9 {
+            assert!(!rec.piece_verified(a, piece, secs(2 + u64::from(piece))));
         }
-        rec.piece_verified(a, 3, secs(30)); // a duplicate event changes nothing
+        assert!(
+            rec.piece_verified(a, 9, secs(11)),
+            "the last piece completes it"
+        );
+        assert!(
+            !rec.piece_verified(a, 3, secs(30)),
+            "a duplicate changes nothing"
+        );
         rec.piece_verified(b, 0, secs(5));
         rec.sample(secs(12));
         assert!(!rec.all_complete());

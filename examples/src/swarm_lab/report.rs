@@ -110,8 +110,9 @@ impl RunResult {
             .map(|s| s.at.as_secs_f64())
     }
 
-    /// The rarest piece's copies among the leechers, averaged over the samples taken while
-    /// some leecher was incomplete.
+    /// The copies of the rarest piece among the leechers still downloading, averaged over
+    /// the samples taken while some leecher was: the piece diversity of the peers that still
+    /// trade (a complete leecher has every piece, so it is left out).
     pub fn mean_rarest_copies(&self) -> f64 {
         let leechers = self
             .peers
@@ -126,7 +127,11 @@ impl RunResult {
         if during.is_empty() {
             return 0.0;
         }
-        during.iter().map(|s| f64::from(s.min_copies)).sum::<f64>() / during.len() as f64
+        let sum: f64 = during
+            .iter()
+            .map(|s| f64::from(s.rarest_incomplete()))
+            .sum();
+        sum / during.len() as f64
     }
 }
 
@@ -190,7 +195,7 @@ pub fn summary_table(results: &[RunResult]) -> String {
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "| run | wall s | seeder upload (copies) | every piece at a leecher after s | rarest piece, mean copies among leechers |"
+        "| run | wall s | seeder upload (copies) | every piece at a leecher after s | rarest piece among the leechers still downloading, mean copies |"
     );
     let _ = writeln!(out, "|---|---|---|---|---|");
     for result in results {

@@ -52,7 +52,10 @@ pub async fn run_experiment(config: &ExperimentConfig, spec: RunSpec) -> anyhow:
     loop {
         tokio::select! {
             Some((index, piece, when)) = verified.recv() => {
-                recorder.piece_verified(index, piece, when.saturating_duration_since(start));
+                let at = when.saturating_duration_since(start);
+                if recorder.piece_verified(index, piece, at) && config.leave_on_complete {
+                    swarm.members[index].torrent.pause().await?;
+                }
             }
             _ = tick.tick() => {
                 sample(&swarm, &mut recorder, start).await;

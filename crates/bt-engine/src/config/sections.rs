@@ -40,6 +40,9 @@ pub struct PeerSettings {
     pub silence_timeout_ms: u64,
     /// [`PeerConfig::snub_timeout`].
     pub snub_timeout_ms: u64,
+    /// [`PeerConfig::rate_window`]: the window of the rates the choker ranks peers by;
+    /// experiments that shrink the choker's intervals shrink it too.
+    pub rate_window_ms: u64,
     /// How often a connection checks its timers (request time-outs, keep-alive, silence) and
     /// asks for work it could not get before.
     pub tick_ms: u64,
@@ -74,6 +77,7 @@ impl Default for PeerSettings {
             keepalive_interval_ms: ms(d.keepalive_interval),
             silence_timeout_ms: ms(d.silence_timeout),
             snub_timeout_ms: ms(d.snub_timeout),
+            rate_window_ms: ms(d.rate_window),
             tick_ms: 250,
             max_blocks_to_disk: 64,
             max_reads_in_flight: 32,
@@ -98,6 +102,7 @@ impl PeerSettings {
             keepalive_interval: Duration::from_millis(self.keepalive_interval_ms),
             silence_timeout: Duration::from_millis(self.silence_timeout_ms),
             snub_timeout: Duration::from_millis(self.snub_timeout_ms),
+            rate_window: Duration::from_millis(self.rate_window_ms),
             ..PeerConfig::default()
         }
     }
@@ -117,6 +122,7 @@ impl PeerSettings {
             ("peer.tick_ms", self.tick_ms),
             ("peer.silence_timeout_ms", self.silence_timeout_ms),
             ("peer.keepalive_interval_ms", self.keepalive_interval_ms),
+            ("peer.rate_window_ms", self.rate_window_ms),
             ("peer.max_blocks_to_disk", self.max_blocks_to_disk as u64),
             ("peer.max_reads_in_flight", self.max_reads_in_flight as u64),
             ("peer.write_buffer_limit", self.write_buffer_limit as u64),
