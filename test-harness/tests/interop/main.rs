@@ -2,7 +2,8 @@
 //! tracker: bt downloads from a libtorrent seeder, and a libtorrent leecher downloads from a bt
 //! seeder, each with a single-file torrent and with the multi-file tree (nested folders, an
 //! empty file, a piece across three files). The files must come out byte for byte, and
-//! libtorrent's own figures must show the transfer.
+//! libtorrent's own figures must show the transfer. A mixed swarm of both clients completes
+//! too.
 //!
 //! A machine without libtorrent fails these tests with the install hint
 //! (`apt-get install python3-libtorrent`); `.ci/run` installs it.
@@ -176,4 +177,52 @@ async fn a_libtorrent_leecher_downloads_a_multi_file_tree_from_bt() {
     libtorrent_downloads_from_bt(spec, TrackerKind::Http, 24)
         .await
         .unwrap();
+}
+
+/// libtorrent and bt in one swarm: a libtorrent seeder, a libtorrent leecher that keeps
+/// seeding, and two bt leechers; everyone completes with identical files, and what the
+/// leechers got adds up to at least one copy each.
+async fn mixed_swarm() -> anyhow::Result<()> {
+    logs();
+    let spec = PayloadSpec::single_file("mixed.bin", 8_000_000).with_piece_length(64 * 1024);
+    let swarm = Swarm::builder()
+        .payload(spec, 25)
+        .seeders(0)
+        .leechers(2)
+        .build()
+        .await?;
+    let torrent = swarm.payload.write_torrent_file()?;
+    let url = swarm.tracker.http_announce_url();
+    let seeder = LibtorrentPeer::seeder(&torrent, swarm.payload.data_dir())
+        .tracker(url.clone())
+        .time_limit(LT_LIFETIME)
+        .start()
+        .await?;
+    let dir = tempfile::tempdir()?;
+    let mut leecher = LibtorrentPeer::leecher(&torrent, dir.path())
+        .tracker(url)
+        .keep_seeding()
+        .time_limit(LT_LIFETIME)
+        .start()
+        .await?;
+    swarm.wait_complete(TIMEOUT).await?;
+    swarm.check_leecher_files()?;
+    let report = leecher.wait_complete(TIMEOUT).await?;
+    assert_same_tree(&swarm.payload.root, &dir.path().join("mixed.bin"))?;
+    let total = swarm.metainfo.info.total_length();
+    assert!(report.stats.payload_downloaded >= total, "{report:?}");
+    assert_eq!(report.stats.failed_bytes, 0, "{report:?}");
+    // The libtorrent leecher, still running, now counts as a seeder.
+    leecher.wait_seeding(TIMEOUT).await?;
+    swarm.shutdown().await?;
+    let seeded = seeder.stop(TIMEOUT).await?;
+    let leeched = leecher.stop(TIMEOUT).await?;
+    assert_eq!(seeded.stats.payload_downloaded, 0, "{seeded:?}");
+    assert!(leeched.stats.is_complete(), "{leeched:?}");
+    Ok(())
+}
+
+#[actix::test]
+async fn libtorrent_and_bt_peers_complete_one_swarm_together() {
+    mixed_swarm().await.unwrap();
 }
