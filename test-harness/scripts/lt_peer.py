@@ -13,7 +13,7 @@ It allows several connections from one IP, since every peer of a loopback swarm 
 
 It prints one JSON object per line on stdout, each with an "event" key:
 
-    listening       {"listen_port", "info_hash"}                  once, first
+    listening       {"listen_port", "info_hash", RUSAGE}          once, first
     tracker_reply   {"url", "num_peers"}                          each tracker answer
     tracker_error   {"url", "message"}                            each tracker failure (retried)
     stats           {STATS}                                       every --stats-interval ms
@@ -28,7 +28,8 @@ It prints one JSON object per line on stdout, each with an "event" key:
 STATS are the torrent's figures: "state", "progress", "pieces", "pieces_total", "total_done",
 "total_wanted", "payload_downloaded", "payload_uploaded", "download_rate", "upload_rate",
 "failed_bytes", "redundant_bytes", "peers", "elapsed_s". RUSAGE is this process's
-"cpu_user_s", "cpu_system_s" and "max_rss_kib" (getrusage).
+"cpu_user_s", "cpu_system_s" and "max_rss_kib" (getrusage); at `listening` it is the cost of
+starting Python and libtorrent, to subtract from a later figure.
 """
 
 import argparse
@@ -194,7 +195,7 @@ def main():
     started = time.monotonic()
     session = make_session(json.loads(args.settings))
     handle, info_hash = add_torrent(session, args)
-    emit("listening", listen_port=session.listen_port(), info_hash=info_hash)
+    emit("listening", listen_port=session.listen_port(), info_hash=info_hash, **rusage())
     return run(args, session, handle, started)
 
 

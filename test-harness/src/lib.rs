@@ -30,15 +30,18 @@
 //! # Layout
 //! - [`tracker`]: [`MockTracker`], an HTTP (BEP 3, 23, 7, 48) and UDP (BEP 15) tracker on its
 //!   own thread, with a real swarm, a record of announces, and switchable faults.
-//! - [`reference`]: [`LibtorrentPeer`], python3-libtorrent as a reference seeder or leecher,
+//! - [`reference`](mod@reference): [`LibtorrentPeer`], python3-libtorrent as a reference seeder or leecher,
 //!   reporting its statistics.
 //! - [`payload`]: [`Payload`], seeded random files in a temporary directory and their torrent.
 //! - [`swarm`]: [`Swarm`], a mock tracker with seeders and leechers, each an engine session
 //!   in this process.
+//! - [`bench`](mod@bench): the benchmark behind the `bt-bench` binary (bt against libtorrent, the
+//!   machine's limits), one table per run.
 //! - [`engine`]: the `bt-engine` crate, re-exported.
 
 #![warn(missing_docs)]
 
+pub mod bench;
 pub mod payload;
 pub mod reference;
 pub mod swarm;

@@ -108,6 +108,9 @@ pub enum LtEvent {
         listen_port: u16,
         /// The torrent's v1 info-hash, hex.
         info_hash: String,
+        /// What starting Python and libtorrent cost, to subtract from later figures.
+        #[serde(flatten)]
+        usage: LtUsage,
     },
     /// A tracker answered an announce.
     TrackerReply {
@@ -185,13 +188,20 @@ mod tests {
 
     #[test]
     fn decodes_the_first_line() {
-        let line = r#"{"listen_port": 40123, "info_hash": "ab01", "event": "listening"}"#;
-        let event: LtEvent = serde_json::from_str(line).unwrap();
+        let line = format!(
+            r#"{{"listen_port": 40123, "info_hash": "ab01", {USAGE}, "event": "listening"}}"#
+        );
+        let event: LtEvent = serde_json::from_str(&line).unwrap();
         assert_eq!(
             event,
             LtEvent::Listening {
                 listen_port: 40123,
-                info_hash: "ab01".into()
+                info_hash: "ab01".into(),
+                usage: LtUsage {
+                    cpu_user_s: 0.25,
+                    cpu_system_s: 0.5,
+                    max_rss_kib: 40_000
+                }
             }
         );
         assert_eq!(event.stats(), None);

@@ -36,20 +36,25 @@
 //! ```
 //!
 //! # Layout
-//! - `peer`: [`LibtorrentPeer`], [`LibtorrentBuilder`], [`LtMode`]: the process and its waits.
+//! - `builder`: [`LibtorrentBuilder`], [`LtMode`]: what a peer is told, and its start.
+//! - `peer`: [`LibtorrentPeer`]: the running process and its waits.
+//! - `pipes`: the threads reading its stdout and stderr.
 //! - `event`: [`LtEvent`], [`LtStats`], [`LtUsage`], [`LtReport`], [`LtState`]: what it reports.
 //! - `error`: [`ReferenceError`].
 
+mod builder;
 mod error;
 mod event;
 mod peer;
+mod pipes;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+pub use builder::{LibtorrentBuilder, LtMode};
 pub use error::{LIBTORRENT_PACKAGE, ReferenceError};
 pub use event::{LtEvent, LtReport, LtState, LtStats, LtUsage};
-pub use peer::{LibtorrentBuilder, LibtorrentPeer, LtMode};
+pub use peer::LibtorrentPeer;
 
 /// The interpreter Debian's `python3-libtorrent` installs its module for (a python3 from pyenv
 /// or a virtualenv on `PATH` usually lacks it).

@@ -1,219 +1,30 @@
-//! [`LibtorrentPeer`] and its builder: the script as a child process, its events on a channel,
-//! waits with time-outs, and the kill on drop.
+//! [`LibtorrentPeer`]: the script as a child process, its events as they arrive, waits with
+//! time-outs, and the kill on drop.
 //!
-//! Two threads per peer read the child's pipes: one decodes stdout into [`LtEvent`]s and sends
-//! them on an unbounded channel (a handful of lines a second), the other keeps the tail of
-//! stderr for error messages. Waits are async so a test's actix thread keeps running the
-//! engine while it waits.
+//! Two threads per peer read the child's pipes (`pipes`): stdout decoded into [`LtEvent`]s on
+//! an unbounded channel (a handful of lines a second), and the tail of stderr. Waits are async
+//! so a test's actix thread keeps running the engine while it waits.
 
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Read};
 use std::net::{Ipv4Addr, SocketAddr};
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::path::Path;
+use std::process::{Child, ChildStdin, ExitStatus};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde_json::{Map, Value};
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
+use super::builder::{LibtorrentBuilder, LtMode};
 use super::error::ReferenceError;
-use super::event::{LtEvent, LtReport, LtStats};
-use super::{PYTHON, script_path};
+use super::event::{LtEvent, LtReport, LtStats, LtUsage};
+use super::pipes::{keep_tail, pump_events};
 
-/// How much of the child's stderr is kept for error messages.
-const STDERR_TAIL: usize = 8 * 1024;
 /// How long the script may take to import libtorrent and start listening.
 const START_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long to wait for the exit status once the child closed its stdout.
 const EXIT_GRACE: Duration = Duration::from_secs(5);
 
-/// What the reference peer does with its torrent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LtMode {
-    /// Check the data in its directory, then serve it until stopped.
-    Seed,
-    /// Download into its directory; the process ends when every piece is verified (unless
-    /// it keeps seeding).
-    Download,
-}
-
-/// Configures and starts a [`LibtorrentPeer`]; made by [`LibtorrentPeer::seeder`] and
-/// [`LibtorrentPeer::leecher`].
-#[derive(Debug, Clone)]
-pub struct LibtorrentBuilder {
-    mode: LtMode,
-    torrent: PathBuf,
-    dir: PathBuf,
-    trackers: Vec<String>,
-    peers: Vec<SocketAddr>,
-    time_limit: Duration,
-    stats_interval: Duration,
-    keep_seeding: bool,
-    settings: Map<String, Value>,
-    python: PathBuf,
-}
-
-impl LibtorrentBuilder {
-    fn new(mode: LtMode, torrent: &Path, dir: &Path) -> Self {
-        Self {
-            mode,
-            torrent: torrent.to_path_buf(),
-            dir: dir.to_path_buf(),
-            trackers: Vec::new(),
-            peers: Vec::new(),
-            time_limit: Duration::from_secs(60),
-            stats_interval: Duration::from_millis(500),
-            keep_seeding: false,
-            settings: Map::new(),
-            python: PathBuf::from(PYTHON),
-        }
-    }
-
-    /// Adds a tracker to announce to (each its own tier); the torrent's own trackers are
-    /// ignored, so a peer without one learns of others only through [`Self::peer`].
-    pub fn tracker(mut self, url: impl Into<String>) -> Self {
-        self.trackers.push(url.into());
-        self
-    }
-
-    /// Adds a peer to connect to at once, without a tracker.
-    pub fn peer(mut self, addr: SocketAddr) -> Self {
-        self.peers.push(addr);
-        self
-    }
-
-    /// How long the process may live (default 60 s): past it, it reports `timeout` and exits
-    /// by itself, whatever the test does.
-    pub fn time_limit(mut self, limit: Duration) -> Self {
-        self.time_limit = limit;
-        self
-    }
-
-    /// How often it reports its figures (default 500 ms).
-    pub fn stats_interval(mut self, interval: Duration) -> Self {
-        self.stats_interval = interval;
-        self
-    }
-
-    /// A leecher goes on seeding after it completes, until stopped.
-    pub fn keep_seeding(mut self) -> Self {
-        self.keep_seeding = true;
-        self
-    }
-
-    /// Sets one libtorrent setting (a `settings_pack` name, such as `"upload_rate_limit"`),
-    /// over the script's loopback defaults.
-    pub fn setting(mut self, name: &str, value: impl Into<Value>) -> Self {
-        self.settings.insert(name.to_owned(), value.into());
-        self
-    }
-
-    /// The Python interpreter to run the script with (default [`PYTHON`]).
-    pub fn python(mut self, python: impl Into<PathBuf>) -> Self {
-        self.python = python.into();
-        self
-    }
-
-    /// Starts the process and waits until it listens. Fails with
-    /// [`ReferenceError::LibtorrentMissing`] when the interpreter cannot import libtorrent.
-    /// Needs a tokio runtime (an actix `System` has one).
-    pub async fn start(self) -> Result<LibtorrentPeer, ReferenceError> {
-        let mut child = self.command().spawn().map_err(|source| {
-            if source.kind() == std::io::ErrorKind::NotFound {
-                ReferenceError::LibtorrentMissing {
-                    python: self.python.clone(),
-                }
-            } else {
-                ReferenceError::Spawn {
-                    python: self.python.clone(),
-                    source,
-                }
-            }
-        })?;
-        let (tx, events) = unbounded_channel();
-        if let Some(stdout) = child.stdout.take() {
-            std::thread::spawn(move || pump_events(stdout, tx));
-        }
-        let stderr = Arc::new(Mutex::new(String::new()));
-        if let Some(pipe) = child.stderr.take() {
-            let tail = Arc::clone(&stderr);
-            std::thread::spawn(move || keep_tail(pipe, &tail));
-        }
-        let mut peer = LibtorrentPeer {
-            stdin: child.stdin.take(),
-            child,
-            events,
-            backlog: VecDeque::new(),
-            stderr,
-            listen_port: 0,
-            info_hash: String::new(),
-            mode: self.mode,
-            time_limit: self.time_limit,
-            keep_seeding: self.keep_seeding,
-            latest: None,
-            ended: None,
-        };
-        let first = peer
-            .wait_event("its listening port", START_TIMEOUT, |e| {
-                matches!(e, LtEvent::Listening { .. })
-            })
-            .await
-            .map_err(|e| match e {
-                ReferenceError::Exited { stderr, .. } if lacks_libtorrent(&stderr) => {
-                    ReferenceError::LibtorrentMissing {
-                        python: self.python.clone(),
-                    }
-                }
-                other => other,
-            })?;
-        if let LtEvent::Listening {
-            listen_port,
-            info_hash,
-        } = first
-        {
-            peer.listen_port = listen_port;
-            peer.info_hash = info_hash;
-        }
-        Ok(peer)
-    }
-
-    fn command(&self) -> Command {
-        let mode = match self.mode {
-            LtMode::Seed => "seed",
-            LtMode::Download => "download",
-        };
-        let mut command = Command::new(&self.python);
-        command
-            .arg(script_path())
-            .args(["--mode", mode, "--torrent"])
-            .arg(&self.torrent)
-            .arg("--dir")
-            .arg(&self.dir)
-            .arg("--time-limit")
-            .arg(format!("{:.3}", self.time_limit.as_secs_f64()))
-            .arg("--stats-interval")
-            .arg(self.stats_interval.as_millis().to_string())
-            .arg("--settings")
-            .arg(Value::Object(self.settings.clone()).to_string());
-        for url in &self.trackers {
-            command.args(["--tracker", url]);
-        }
-        for peer in &self.peers {
-            command.arg("--peer").arg(peer.to_string());
-        }
-        if self.keep_seeding {
-            command.arg("--keep-seeding");
-        }
-        command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        command
-    }
-}
-
-/// A running python3-libtorrent peer; see the module docs of [`crate::reference`]. The
+/// A running python3-libtorrent peer; see the module docs of [`crate::reference`](mod@crate::reference). The
 /// process is killed when this is dropped.
 #[derive(Debug)]
 pub struct LibtorrentPeer {
@@ -230,11 +41,66 @@ pub struct LibtorrentPeer {
     time_limit: Duration,
     keep_seeding: bool,
     latest: Option<LtStats>,
+    /// What starting Python and libtorrent cost.
+    startup_usage: Option<LtUsage>,
     /// The event the script ended with, once seen.
     ended: Option<LtEvent>,
 }
 
 impl LibtorrentPeer {
+    /// Wraps a started script: threads read its pipes from now on.
+    pub(super) fn from_child(
+        mut child: Child,
+        mode: LtMode,
+        time_limit: Duration,
+        keep_seeding: bool,
+    ) -> Self {
+        let (tx, events) = unbounded_channel();
+        if let Some(stdout) = child.stdout.take() {
+            std::thread::spawn(move || pump_events(stdout, tx));
+        }
+        let stderr = Arc::new(Mutex::new(String::new()));
+        if let Some(pipe) = child.stderr.take() {
+            let tail = Arc::clone(&stderr);
+            std::thread::spawn(move || keep_tail(pipe, &tail));
+        }
+        Self {
+            stdin: child.stdin.take(),
+            child,
+            events,
+            backlog: VecDeque::new(),
+            stderr,
+            listen_port: 0,
+            info_hash: String::new(),
+            mode,
+            time_limit,
+            keep_seeding,
+            latest: None,
+            startup_usage: None,
+            ended: None,
+        }
+    }
+
+    /// Waits for the script's first line, which says where it listens.
+    pub(super) async fn await_listening(&mut self) -> Result<(), ReferenceError> {
+        let first = self
+            .wait_event("its listening port", START_TIMEOUT, |e| {
+                matches!(e, LtEvent::Listening { .. })
+            })
+            .await?;
+        if let LtEvent::Listening {
+            listen_port,
+            info_hash,
+            usage,
+        } = first
+        {
+            self.listen_port = listen_port;
+            self.info_hash = info_hash;
+            self.startup_usage = Some(usage);
+        }
+        Ok(())
+    }
+
     /// A peer that checks the data of `torrent` in `dir` and serves it.
     pub fn seeder(torrent: &Path, dir: &Path) -> LibtorrentBuilder {
         LibtorrentBuilder::new(LtMode::Seed, torrent, dir)
@@ -263,6 +129,12 @@ impl LibtorrentPeer {
     /// What it was started to do.
     pub fn mode(&self) -> LtMode {
         self.mode
+    }
+
+    /// The CPU time and memory that starting Python and libtorrent took, before any work on
+    /// the torrent: subtract it from an [`LtReport`]'s usage to count libtorrent's work alone.
+    pub fn startup_usage(&self) -> Option<LtUsage> {
+        self.startup_usage
     }
 
     /// The last figures it reported, as of the last wait or [`Self::poll`].
@@ -473,36 +345,4 @@ impl Drop for LibtorrentPeer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// Decodes stdout line by line onto the channel, until the pipe or the receiver closes.
-fn pump_events(stdout: impl Read, tx: UnboundedSender<Result<LtEvent, ReferenceError>>) {
-    for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-        let item =
-            serde_json::from_str(&line).map_err(|source| ReferenceError::BadLine { line, source });
-        if tx.send(item).is_err() {
-            return;
-        }
-    }
-}
-
-/// Keeps the last [`STDERR_TAIL`] bytes of `pipe` in `tail`.
-fn keep_tail(pipe: impl Read, tail: &Mutex<String>) {
-    for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-        let Ok(mut tail) = tail.lock() else { return };
-        tail.push_str(&line);
-        tail.push('\n');
-        if tail.len() > STDERR_TAIL {
-            let cut = tail.len() - STDERR_TAIL;
-            let cut = (cut..tail.len())
-                .find(|&i| tail.is_char_boundary(i))
-                .unwrap_or(tail.len());
-            tail.drain(..cut);
-        }
-    }
-}
-
-/// Whether a Python traceback says the libtorrent module is missing.
-pub(super) fn lacks_libtorrent(stderr: &str) -> bool {
-    stderr.contains("No module named 'libtorrent'")
 }
