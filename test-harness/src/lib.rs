@@ -30,25 +30,36 @@
 //! # Layout
 //! - [`tracker`]: [`MockTracker`], an HTTP (BEP 3, 23, 7, 48) and UDP (BEP 15) tracker on its
 //!   own thread, with a real swarm, a record of announces, and switchable faults.
-//! - [`libtorrent`]: [`LibtorrentPeer`], python3-libtorrent as a reference seeder or leecher.
+//! - [`reference`](mod@reference): [`LibtorrentPeer`], python3-libtorrent as a reference seeder or leecher,
+//!   reporting its statistics.
 //! - [`payload`]: [`Payload`], seeded random files in a temporary directory and their torrent.
 //! - [`swarm`]: [`Swarm`], a mock tracker with seeders and leechers, each an engine session
 //!   in this process.
+//! - [`bench`](mod@bench): the benchmark behind the `bt-bench` binary (bt against libtorrent, the
+//!   machine's limits), one table per run.
 //! - [`engine`]: the `bt-engine` crate, re-exported.
 
 #![warn(missing_docs)]
 
-pub mod libtorrent;
+pub mod bench;
 pub mod payload;
+pub mod reference;
 pub mod swarm;
 pub mod tracker;
 
 pub use bt_engine as engine;
-pub use libtorrent::{LibtorrentMode, LibtorrentPeer};
 pub use payload::{Payload, PayloadFile, PayloadLayout, PayloadSpec};
+pub use reference::{
+    LibtorrentBuilder, LibtorrentPeer, LtEvent, LtMode, LtReport, LtStats, ReferenceError,
+};
 pub use swarm::{
     Role, Swarm, SwarmBuilder, SwarmMember, TrackerKind, TransferMatrix, assert_same_tree,
 };
 pub use tracker::{
     MockTracker, MockTrackerConfig, RecordedAnnounce, SwarmPeer, TrackerMode, Transport,
 };
+
+/// The code blocks of `README.md`, compiled as doctests so the page cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -12,8 +12,11 @@ mod udp_tracker;
 mod modes;
 // Seeded payloads and their torrents.
 mod payload;
-// python3-libtorrent as a reference client announcing over HTTP and UDP.
+// python3-libtorrent as a reference peer: announcing over HTTP and UDP, its errors, time
+// limit and kill on drop.
 mod libtorrent;
+// The swarm test README.md opens with, and the check that the page still shows it.
+mod readme;
 // End-to-end downloads between in-process engine sessions: single and multi-file, several
 // leechers, HTTP and UDP trackers.
 mod swarm;

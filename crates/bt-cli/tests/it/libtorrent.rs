@@ -1,9 +1,7 @@
 //! `bt download` from a real client: a python3-libtorrent seeder on loopback, announced by a
 //! mock tracker, as a person would meet one.
 
-use bt_test_harness::{
-    LibtorrentMode, LibtorrentPeer, MockTracker, Payload, PayloadSpec, assert_same_tree,
-};
+use bt_test_harness::{LibtorrentPeer, MockTracker, Payload, PayloadSpec, assert_same_tree};
 
 use crate::proc::Running;
 use crate::swarm::TIMEOUT;
@@ -15,15 +13,13 @@ async fn bt_download_fetches_a_tree_from_a_libtorrent_seeder() {
     let spec = PayloadSpec::multi_file_tree("from-lt").with_trackers([url.clone()]);
     let payload = Payload::generate(&spec, 21).unwrap();
     let torrent = payload.write_torrent_file().unwrap();
-    let mut lt = LibtorrentPeer::start(
-        LibtorrentMode::Seed,
-        &torrent,
-        payload.data_dir(),
-        &url,
-        TIMEOUT,
-    )
-    .unwrap();
-    lt.expect("seeding", TIMEOUT).await.unwrap();
+    let mut lt = LibtorrentPeer::seeder(&torrent, payload.data_dir())
+        .tracker(url.clone())
+        .time_limit(TIMEOUT)
+        .start()
+        .await
+        .unwrap();
+    lt.wait_seeding(TIMEOUT).await.unwrap();
     let hash = payload.info_hash();
     tracker
         .wait_for_announce_async(|a| a.info_hash == hash && a.left == 0, TIMEOUT)
