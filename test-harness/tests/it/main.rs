@@ -19,6 +19,8 @@ mod libtorrent;
 mod swarm;
 // A torrent's life through the session handle: pause and resume, removal, a full disk.
 mod lifecycle;
+// Hostile peers: each produces its fault; the engine disconnects, bans, times out, survives.
+mod hostile;
 
 /// Logs to the test's output when `RUST_LOG` is set (`RUST_LOG=bt_engine=debug`).
 pub fn logs() {

@@ -1,0 +1,1 @@
+//! The engine against hostile peers, in in-process swarms.
