@@ -13,6 +13,7 @@
 //! | script | poses as | the fault |
 //! |---|---|---|
 //! | [`CorruptBlocks`] | seeder | answers every REQUEST with a well-framed PIECE of random bytes |
+//! | [`CorruptThenHangUp`] | seeder | the same, but hangs up after a few blocks, and again on every new connection |
 //! | [`DisconnectMidBlock`] | seeder | answers the first REQUEST with half a PIECE frame, then closes |
 //! | [`NeverAnswers`] | seeder | unchokes, then never answers a REQUEST (and sends nothing else) |
 //! | [`OversizedMessage`] | - | a frame whose length prefix is over the 2^17 + 13 byte limit |
@@ -47,8 +48,8 @@
 //! - this module: [`HostilePeer`], [`Script`], the thread and its connections.
 //! - `conn`: [`WireConn`], the wire-level connection scripts drive.
 //! - `report`: [`ConnectionReport`], [`Sent`], [`Received`], [`End`].
-//! - `seeder`: scripts that pose as seeders: [`CorruptBlocks`], [`DisconnectMidBlock`],
-//!   [`NeverAnswers`].
+//! - `seeder`: scripts that pose as seeders: [`CorruptBlocks`], [`CorruptThenHangUp`],
+//!   [`DisconnectMidBlock`], [`NeverAnswers`].
 //! - `malformed`: [`OversizedMessage`], [`BadBitfield`], [`OutOfRangeRequest`],
 //!   [`UnsolicitedBlocks`].
 //! - `flood`: [`RequestFlood`].
@@ -77,7 +78,7 @@ pub use conn::WireConn;
 pub use flood::RequestFlood;
 pub use malformed::{BadBitfield, OutOfRangeRequest, OversizedMessage, UnsolicitedBlocks};
 pub use report::{ConnectionReport, End, Received, Sent};
-pub use seeder::{CorruptBlocks, DisconnectMidBlock, NeverAnswers};
+pub use seeder::{CorruptBlocks, CorruptThenHangUp, DisconnectMidBlock, NeverAnswers};
 
 use crate::{MockTracker, SwarmPeer};
 use conn::Identity;

@@ -1,5 +1,5 @@
 //! Scripts that pose as seeders and then fail the peer that downloads from them:
-//! [`CorruptBlocks`], [`DisconnectMidBlock`], [`NeverAnswers`].
+//! [`CorruptBlocks`], [`CorruptThenHangUp`], [`DisconnectMidBlock`], [`NeverAnswers`].
 //!
 //! Each sends a full BITFIELD (every piece set, spare bits clear), answers INTERESTED with
 //! UNCHOKE, and then treats REQUESTs in its own wrong way. None of them ever chokes.
@@ -26,6 +26,15 @@ const MAX_ANSWERED_LEN: u32 = 128 * 1024;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CorruptBlocks;
 
+/// Answers REQUESTs as [`CorruptBlocks`] does until it has sent `blocks` of them, then closes
+/// the connection; each new connection starts over. A receiver that forgets strikes when a
+/// connection ends never bans it, and downloads its garbage forever.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CorruptThenHangUp {
+    /// Corrupt blocks sent per connection before hanging up.
+    pub blocks: usize,
+}
+
 /// Answers the first REQUEST with the PIECE header and half of the block, then closes the
 /// connection: the requester must give the block to another peer.
 #[derive(Debug, Clone, Copy, Default)]
@@ -40,14 +49,21 @@ pub struct NeverAnswers;
 /// What a posing seeder does with a REQUEST.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum OnRequest {
-    Corrupt,
+    /// Random bytes; after this many blocks (if set), hang up.
+    Corrupt(Option<usize>),
     Truncate,
     Ignore,
 }
 
 impl Script for CorruptBlocks {
     async fn run(&self, conn: &mut WireConn) -> io::Result<()> {
-        pose_as_seeder(conn, OnRequest::Corrupt).await
+        pose_as_seeder(conn, OnRequest::Corrupt(None)).await
+    }
+}
+
+impl Script for CorruptThenHangUp {
+    async fn run(&self, conn: &mut WireConn) -> io::Result<()> {
+        pose_as_seeder(conn, OnRequest::Corrupt(Some(self.blocks))).await
     }
 }
 
@@ -64,22 +80,43 @@ impl Script for NeverAnswers {
 }
 
 /// Announces every piece, unchokes whoever is interested, and answers REQUESTs as `on_request`
-/// says, until the remote hangs up (or, for [`OnRequest::Truncate`], until the first one).
+/// says, until the remote hangs up (or we do: [`OnRequest::Truncate`] at the first REQUEST,
+/// [`OnRequest::Corrupt`] after its count).
 async fn pose_as_seeder(conn: &mut WireConn, on_request: OnRequest) -> io::Result<()> {
     let pieces = conn.lengths().piece_count() as usize;
     let bitfield = Bitfield::full(pieces).to_bytes();
     conn.send(PeerMessage::Bitfield(bitfield.into())).await?;
+    let mut answered = 0;
     loop {
-        match conn.recv().await? {
-            PeerMessage::Interested => conn.send(PeerMessage::Unchoke).await?,
-            PeerMessage::Request(request) if request.length <= MAX_ANSWERED_LEN => match on_request
-            {
-                OnRequest::Corrupt => conn.send(random_block(request)).await?,
-                OnRequest::Truncate => return send_half_block(conn, request).await,
-                OnRequest::Ignore => {}
-            },
-            _ => {}
+        let done = match conn.recv().await? {
+            PeerMessage::Interested => conn.send(PeerMessage::Unchoke).await.map(|()| false)?,
+            PeerMessage::Request(request) if request.length <= MAX_ANSWERED_LEN => {
+                answer(conn, request, on_request, &mut answered).await?
+            }
+            _ => false,
+        };
+        if done {
+            return Ok(());
         }
+    }
+}
+
+/// Answers one REQUEST as `on_request` says, counting the blocks sent in `answered`;
+/// `Ok(true)` when the script is done and hangs up.
+async fn answer(
+    conn: &mut WireConn,
+    request: BlockRequest,
+    on_request: OnRequest,
+    answered: &mut usize,
+) -> io::Result<bool> {
+    match on_request {
+        OnRequest::Corrupt(limit) => {
+            conn.send(random_block(request)).await?;
+            *answered += 1;
+            Ok(limit.is_some_and(|limit| *answered >= limit))
+        }
+        OnRequest::Truncate => send_half_block(conn, request).await.map(|()| true),
+        OnRequest::Ignore => Ok(false),
     }
 }
 

@@ -13,8 +13,8 @@ use bt_proto::wire::{
 };
 use bt_proto::{InfoHash, PeerId};
 use bt_test_harness::hostile::{
-    BadBitfield, ConnectionReport, CorruptBlocks, DisconnectMidBlock, End, HostilePeer,
-    NeverAnswers, OutOfRangeRequest, OversizedMessage, RequestFlood, Script, Sent,
+    BadBitfield, ConnectionReport, CorruptBlocks, CorruptThenHangUp, DisconnectMidBlock, End,
+    HostilePeer, NeverAnswers, OutOfRangeRequest, OversizedMessage, RequestFlood, Script, Sent,
     UnsolicitedBlocks,
 };
 use bt_test_harness::{MockTracker, Payload, PayloadSpec};
@@ -202,6 +202,35 @@ async fn corrupt_blocks_are_well_framed_blocks_of_the_wrong_bytes() {
     assert!(report.sent.contains(&Sent::Block(request)));
     assert!(report.sent.contains(&Sent::Block(last)));
     assert_eq!(report.received.requests(), vec![request, last]);
+}
+
+#[tokio::test]
+async fn corrupt_then_hang_up_closes_after_its_count_on_every_connection() {
+    let payload = payload();
+    let script = CorruptThenHangUp { blocks: 2 };
+    let hostile = HostilePeer::listen(&payload.torrent, script).unwrap();
+    let addr = hostile.listen_addr().unwrap();
+    for round in 1..=2 {
+        let mut plain = PlainPeer::dial(addr, payload.info_hash()).await.unwrap();
+        let block = |i: u32| BlockRequest {
+            piece: i / 2,
+            offset: (i % 2) * BLOCK_LEN,
+            length: BLOCK_LEN,
+        };
+        download_start(&mut plain, 4, block(0)).await.unwrap();
+        plain.send(PeerMessage::Request(block(1))).await.unwrap();
+        plain.send(PeerMessage::Request(block(2))).await.unwrap();
+        for i in 0..2 {
+            let PeerMessage::Piece { data, .. } = plain.expect().await.unwrap() else {
+                panic!("not a block");
+            };
+            assert_ne!(&data[..], &real_bytes(&payload, block(i))[..]);
+        }
+        assert_eq!(plain.next().await.unwrap(), Ok(None), "no third block");
+        let ended = |c: &[ConnectionReport]| c.len() == round && c.iter().all(|c| c.end.is_some());
+        let reports = hostile.wait_until(TIMEOUT, ended).await.unwrap();
+        assert_eq!(reports[round - 1].end, Some(End::ClosedByUs));
+    }
 }
 
 #[tokio::test]
