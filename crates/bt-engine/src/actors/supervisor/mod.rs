@@ -6,7 +6,8 @@
 //! the pieces we have (from the resume check and `PieceVerified`), the addresses of the
 //! torrent's actors (DiskWriter pool, PieceManager, Choker, Announcer), every connection's
 //! [`PeerHandle`] and last counters, the peers known from trackers and when to dial them
-//! again, the banned peers, and the sender of the torrent's events.
+//! again, the hash-check strikes per peer, the banned peers, and the sender of the
+//! torrent's events.
 //!
 //! # Life
 //! 1. Started: `Checking`. Opens the storage (one blocking call, off the actor thread),
@@ -43,11 +44,13 @@
 //! - `peers`: dialling, admitting and forgetting connections.
 //! - `handlers`: the messages.
 //! - `stats`: statistics and progress.
+//! - `strikes`: hash-check strikes per peer, across its connections.
 
 mod handlers;
 pub mod msg;
 mod peers;
 mod stats;
+mod strikes;
 
 pub(crate) use peers::our_reserved;
 
@@ -165,6 +168,8 @@ pub struct TorrentSupervisor {
     known: HashMap<SocketAddr, Known>,
     banned_ids: HashSet<PeerId>,
     banned_addrs: HashSet<SocketAddr>,
+    /// Hash-check strikes per peer, which outlive its connections.
+    strikes: strikes::StrikeBook,
     next_key: u64,
     /// Counters of connections that have ended.
     closed: PeerTransfer,
@@ -189,6 +194,7 @@ impl TorrentSupervisor {
             });
         }
         let info_hash = setup.metainfo.info_hash;
+        let max_strikes = setup.config.picker.max_strikes;
         let span = tracing::info_span!("torrent", info_hash = %info_hash.short());
         Ok(Self {
             info_hash,
@@ -213,6 +219,7 @@ impl TorrentSupervisor {
             known: HashMap::new(),
             banned_ids: HashSet::new(),
             banned_addrs: HashSet::new(),
+            strikes: strikes::StrikeBook::new(max_strikes),
             next_key: 0,
             closed: PeerTransfer::default(),
             last_progress: (0, 0, 0),
