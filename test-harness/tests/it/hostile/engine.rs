@@ -10,8 +10,8 @@ use anyhow::bail;
 use bt_engine::{EngineConfig, TorrentEvent, TorrentState, TorrentStats};
 use bt_proto::wire::{DEFAULT_MAX_MESSAGE_LEN, PeerMessage};
 use bt_test_harness::hostile::{
-    BadBitfield, ConnectionReport, CorruptBlocks, DisconnectMidBlock, End, HostilePeer,
-    NeverAnswers, OutOfRangeRequest, OversizedMessage, RequestFlood, Script, Sent,
+    BadBitfield, ConnectionReport, CorruptBlocks, CorruptThenHangUp, DisconnectMidBlock, End,
+    HostilePeer, NeverAnswers, OutOfRangeRequest, OversizedMessage, RequestFlood, Script, Sent,
     UnsolicitedBlocks,
 };
 use bt_test_harness::{PayloadSpec, Swarm, SwarmMember};
@@ -220,16 +220,7 @@ async fn a_peer_sending_corrupt_blocks_is_banned_and_never_dialled_again() {
         .count();
     assert!(blocks >= 3, "only {blocks} blocks sent before the ban");
     // Three more announces: each lists the banned peer again.
-    let id = leecher.peer_id();
-    let mut after = std::time::Instant::now();
-    for _ in 0..3 {
-        let announce = swarm
-            .tracker
-            .wait_for_announce_async(|a| a.peer_id == id && a.at > after, TIMEOUT)
-            .await
-            .unwrap();
-        after = announce.at;
-    }
+    announces(&swarm, leecher, 3).await.unwrap();
     assert!(
         swarm
             .tracker
@@ -243,6 +234,66 @@ async fn a_peer_sending_corrupt_blocks_is_banned_and_never_dialled_again() {
     let leecher = &swarm.members[0];
     assert_eq!(connections_of(&hostile, leecher).len(), 1, "dialled again");
     assert_eq!(events.disconnected_for("banned"), vec![hostile_addr]);
+    swarm.shutdown().await.unwrap();
+}
+
+/// Waits for `n` more announces from `member` after now.
+async fn announces(swarm: &Swarm, member: &SwarmMember, n: usize) -> anyhow::Result<()> {
+    let id = member.peer_id();
+    let mut after = std::time::Instant::now();
+    for _ in 0..n {
+        let announce = swarm
+            .tracker
+            .wait_for_announce_async(|a| a.peer_id == id && a.at > after, TIMEOUT)
+            .await?;
+        after = announce.at;
+    }
+    Ok(())
+}
+
+/// A liar that hangs up after each piece of garbage and comes back (the tracker keeps
+/// listing it) is banned all the same: strikes follow the peer, not the connection.
+#[actix::test]
+async fn a_liar_that_reconnects_keeps_its_strikes_and_is_banned() {
+    let mut swarm = lonely_leecher(small(), Swarm::test_config()).await.unwrap();
+    // Pieces are two blocks: one whole piece of garbage per connection.
+    let liar = CorruptThenHangUp { blocks: 2 };
+    let hostile = HostilePeer::listen(&swarm.metainfo, liar).unwrap();
+    hostile.announce_to(&swarm.tracker).unwrap();
+    let strikes = Swarm::test_config().picker.max_strikes as usize;
+    let leecher = &swarm.members[0];
+    let id = leecher.peer_id();
+    let struck_out = |c: &[ConnectionReport]| {
+        c.iter()
+            .filter(|c| c.their_handshake.is_some_and(|h| h.peer_id == id) && c.end.is_some())
+            .count()
+            >= strikes
+    };
+    hostile.wait_until(TIMEOUT, struck_out).await.unwrap();
+    // The tracker lists it on every announce; the leecher must stop dialling it. Not every
+    // connection ends in a strike (blocks still on their way when it drops can be dropped
+    // with it), so how many dials come before the ban varies: wait for four announces in a
+    // row without a new one, in a bounded number of rounds.
+    let mut dials = connections_of(&hostile, leecher).len();
+    let mut stopped = false;
+    for _ in 0..6 {
+        announces(&swarm, leecher, 4).await.unwrap();
+        let now = connections_of(&hostile, leecher).len();
+        if now == dials {
+            stopped = true;
+            break;
+        }
+        dials = now;
+    }
+    assert!(
+        stopped,
+        "the liar is still being dialled after {dials} connections"
+    );
+    eprintln!("the reconnecting liar was dialled {dials} times, then banned");
+    swarm.add_seeder(Swarm::test_config()).await.unwrap();
+    swarm.wait_complete(TIMEOUT).await.unwrap();
+    swarm.check_leecher_files().unwrap();
+    assert_eq!(connections_of(&hostile, &swarm.members[0]).len(), dials);
     swarm.shutdown().await.unwrap();
 }
 
