@@ -421,6 +421,24 @@ async fn requests_to_a_silent_peer_time_out_and_go_elsewhere() {
     swarm.shutdown().await.unwrap();
 }
 
+/// A peer that sends nothing at all (not even keep-alives) is dropped once the silence
+/// time-out passes.
+#[actix::test]
+async fn a_silent_peer_is_dropped_after_the_silence_time_out() {
+    let mut config = Swarm::test_config();
+    config.peer.silence_timeout_ms = 1_000;
+    let swarm = lonely_leecher(small(), config).await.unwrap();
+    let mut events = EventLog::of(&swarm.members[0]);
+    let hostile = HostilePeer::listen(&swarm.metainfo, NeverAnswers).unwrap();
+    hostile.announce_to(&swarm.tracker).unwrap();
+    let addr = hostile.listen_addr().unwrap();
+    let reason = events.disconnect_reason(addr).await.unwrap();
+    assert_eq!(reason, "peer silent for 1s");
+    let report = hostile.wait_first_end(TIMEOUT).await.unwrap();
+    assert_eq!(report.end, Some(End::ClosedByRemote));
+    swarm.shutdown().await.unwrap();
+}
+
 /// With the default (long) request time-outs, blocks held by a silent peer are fetched
 /// again in endgame from the seeder, well before they would time out.
 #[actix::test]
