@@ -1,165 +1,23 @@
 //! Each hostile script produces the bad input it promises: a plain tokio socket on the other
 //! end plays the engine's part by hand and decodes every byte with bt-proto.
 
+use super::plain::*;
 use std::collections::HashSet;
 use std::time::Duration;
 
-use anyhow::{Context, bail, ensure};
+use anyhow::{bail, ensure};
+use bt_proto::InfoHash;
 use bt_proto::bitfield::{Bitfield, BitfieldError};
-use bt_proto::geometry::{BLOCK_LEN, GeometryError, Lengths};
-use bt_proto::wire::{
-    BlockRequest, DEFAULT_MAX_MESSAGE_LEN, Handshake, MessageDecoder, PeerMessage, Reserved,
-    WireError,
-};
-use bt_proto::{InfoHash, PeerId};
+use bt_proto::geometry::{BLOCK_LEN, GeometryError};
+use bt_proto::wire::{BlockRequest, DEFAULT_MAX_MESSAGE_LEN, PeerMessage, WireError};
 use bt_test_harness::hostile::{
     BadBitfield, ConnectionReport, CorruptBlocks, CorruptThenHangUp, DisconnectMidBlock, End,
-    HostilePeer, NeverAnswers, OutOfRangeRequest, OversizedMessage, RequestFlood, Script, Sent,
+    HostilePeer, NeverAnswers, OutOfRangeRequest, OversizedMessage, RequestFlood, Sent,
     UnsolicitedBlocks,
 };
 use bt_test_harness::{MockTracker, Payload, PayloadSpec};
-use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-
-/// Every wait in this file.
-const TIMEOUT: Duration = Duration::from_secs(10);
-
-/// 100 000 bytes in 32 KiB pieces: 4 pieces (spare bits in a bitfield), the last one short.
-fn payload() -> Payload {
-    let spec = PayloadSpec::single_file("hostile.bin", 100_000).with_piece_length(32 * 1024);
-    Payload::generate(&spec, 11).expect("payload")
-}
-
-fn lengths(payload: &Payload) -> Lengths {
-    let info = &payload.torrent.info;
-    Lengths::new(info.total_length(), info.piece_length).expect("geometry")
-}
-
-/// The engine's side of a connection, played by hand.
-struct PlainPeer {
-    stream: TcpStream,
-    buf: BytesMut,
-    decoder: MessageDecoder,
-}
-
-impl PlainPeer {
-    /// Accepts the hostile peer's connection and answers its handshake.
-    async fn accept(listener: &TcpListener, info_hash: InfoHash) -> anyhow::Result<Self> {
-        let (mut stream, _) = tokio::time::timeout(TIMEOUT, listener.accept()).await??;
-        let mut theirs = [0u8; Handshake::LEN];
-        stream.read_exact(&mut theirs).await?;
-        let theirs = Handshake::decode(&theirs)?.context("a whole handshake")?;
-        ensure!(
-            theirs.info_hash == info_hash,
-            "handshake for another torrent"
-        );
-        stream.write_all(&ours(info_hash).to_bytes()).await?;
-        Ok(Self::new(stream))
-    }
-
-    /// Dials a listening hostile peer and exchanges handshakes.
-    async fn dial(addr: std::net::SocketAddr, info_hash: InfoHash) -> anyhow::Result<Self> {
-        let mut stream = TcpStream::connect(addr).await?;
-        stream.write_all(&ours(info_hash).to_bytes()).await?;
-        let mut theirs = [0u8; Handshake::LEN];
-        tokio::time::timeout(TIMEOUT, stream.read_exact(&mut theirs)).await??;
-        let theirs = Handshake::decode(&theirs)?.context("a whole handshake")?;
-        ensure!(
-            theirs.info_hash == info_hash,
-            "handshake for another torrent"
-        );
-        Ok(Self::new(stream))
-    }
-
-    fn new(stream: TcpStream) -> Self {
-        Self {
-            stream,
-            buf: BytesMut::new(),
-            decoder: MessageDecoder::default(),
-        }
-    }
-
-    /// The next message; `Ok(None)` at end of stream; a decoder error as it is.
-    async fn next(&mut self) -> anyhow::Result<Result<Option<PeerMessage>, WireError>> {
-        loop {
-            match self.decoder.decode(&mut self.buf) {
-                Ok(Some(message)) => return Ok(Ok(Some(message))),
-                Err(e) => return Ok(Err(e)),
-                Ok(None) => {}
-            }
-            let read = tokio::time::timeout(TIMEOUT, self.stream.read_buf(&mut self.buf)).await?;
-            if read? == 0 {
-                return Ok(Ok(None));
-            }
-        }
-    }
-
-    /// The next message, which must decode and be there.
-    async fn expect(&mut self) -> anyhow::Result<PeerMessage> {
-        match self.next().await? {
-            Ok(Some(message)) => Ok(message),
-            Ok(None) => bail!("the hostile peer hung up"),
-            Err(e) => bail!("undecodable: {e}"),
-        }
-    }
-
-    async fn send(&mut self, message: PeerMessage) -> anyhow::Result<()> {
-        let mut out = BytesMut::new();
-        message.encode(&mut out);
-        Ok(self.stream.write_all(&out).await?)
-    }
-}
-
-/// A hostile peer running `script`, connected to a plain peer that has answered its
-/// handshake.
-async fn connected(
-    payload: &Payload,
-    script: impl Script,
-) -> anyhow::Result<(HostilePeer, PlainPeer)> {
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let hostile = HostilePeer::connect(&payload.torrent, script, listener.local_addr()?)?;
-    let plain = PlainPeer::accept(&listener, payload.info_hash()).await?;
-    Ok((hostile, plain))
-}
-
-/// Closes the plain side and returns the hostile side's report, which must say so.
-async fn hang_up(hostile: &HostilePeer, plain: PlainPeer) -> ConnectionReport {
-    drop(plain);
-    let report = hostile.wait_first_end(TIMEOUT).await;
-    let report = report.expect("the connection ends");
-    assert_eq!(report.end, Some(End::ClosedByRemote));
-    report
-}
-
-fn ours(info_hash: InfoHash) -> Handshake {
-    Handshake::new(Reserved::NONE, info_hash, PeerId([7; 20]))
-}
-
-/// The payload's bytes for a block.
-fn real_bytes(payload: &Payload, request: BlockRequest) -> Vec<u8> {
-    let all = std::fs::read(&payload.root).expect("payload file");
-    let start = (u64::from(request.piece) * u64::from(payload.torrent.info.piece_length)
-        + u64::from(request.offset)) as usize;
-    all[start..start + request.length as usize].to_vec()
-}
-
-/// Plays a downloader up to the first REQUEST: reads the full bitfield, says INTERESTED,
-/// waits for UNCHOKE, asks for `request`.
-async fn download_start(
-    plain: &mut PlainPeer,
-    pieces: u32,
-    request: BlockRequest,
-) -> anyhow::Result<()> {
-    let PeerMessage::Bitfield(bits) = plain.expect().await? else {
-        bail!("the first message is not a bitfield");
-    };
-    let bits = Bitfield::from_bytes(&bits, pieces as usize)?;
-    ensure!(bits.is_complete(), "a posing seeder claims every piece");
-    plain.send(PeerMessage::Interested).await?;
-    ensure!(plain.expect().await? == PeerMessage::Unchoke);
-    plain.send(PeerMessage::Request(request)).await
-}
+use tokio::net::TcpStream;
 
 #[tokio::test]
 async fn corrupt_blocks_are_well_framed_blocks_of_the_wrong_bytes() {
