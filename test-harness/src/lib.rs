@@ -2,7 +2,7 @@
 //!
 //! A mock HTTP and UDP tracker, payloads generated from a seed, and swarms of seeders and
 //! leechers as in-process engine sessions. `python3-libtorrent` runs as a reference
-//! peer through a script. (Hostile, fault-injecting peers come next.)
+//! peer through a script, and hand-written hostile peers break the protocol on purpose.
 //!
 //! Everything here runs on loopback with ports chosen by the OS, content in temporary
 //! directories, and a time-out on every wait, so tests can run in parallel and clean up after
@@ -30,6 +30,7 @@
 //! # Layout
 //! - [`tracker`]: [`MockTracker`], an HTTP (BEP 3, 23, 7, 48) and UDP (BEP 15) tracker on its
 //!   own thread, with a real swarm, a record of announces, and switchable faults.
+//! - [`hostile`]: [`HostilePeer`], wire-level peers that send corrupt, malformed or excessive input.
 //! - [`reference`](mod@reference): [`LibtorrentPeer`], python3-libtorrent as a reference seeder or leecher,
 //!   reporting its statistics.
 //! - [`payload`]: [`Payload`], seeded random files in a temporary directory and their torrent.
@@ -42,12 +43,14 @@
 #![warn(missing_docs)]
 
 pub mod bench;
+pub mod hostile;
 pub mod payload;
 pub mod reference;
 pub mod swarm;
 pub mod tracker;
 
 pub use bt_engine as engine;
+pub use hostile::HostilePeer;
 pub use payload::{Payload, PayloadFile, PayloadLayout, PayloadSpec};
 pub use reference::{
     LibtorrentBuilder, LibtorrentPeer, LtEvent, LtMode, LtReport, LtStats, ReferenceError,

@@ -32,6 +32,8 @@ mod strategies;
 // No tracker, the mainline DHT only: a public torrent downloads, a private one (BEP 27) never
 // touches the DHT.
 mod dht;
+// Hostile peers: each produces its fault; the engine disconnects, bans, times out, survives.
+mod hostile;
 
 /// Logs to the test's output when `RUST_LOG` is set (`RUST_LOG=bt_engine=debug`).
 pub fn logs() {

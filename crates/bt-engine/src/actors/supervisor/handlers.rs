@@ -18,7 +18,7 @@ use crate::EngineError;
 use crate::actors::announcer::msg::{self as announcer, AnnounceNow, UpdateProgress};
 use crate::actors::choker::msg::{self as choker, ModeChanged};
 use crate::actors::disk::SyncFiles;
-use crate::actors::peer::msg::{Disconnect, DisconnectReason, Have};
+use crate::actors::peer::msg::{DisconnectReason, Have};
 use crate::actors::piece_manager::msg as manager;
 use crate::choker::TorrentMode;
 use crate::peer::Negotiated;
@@ -97,15 +97,14 @@ impl Handler<PieceFailed> for TorrentSupervisor {
     type Result = ();
 
     fn handle(&mut self, msg: PieceFailed, _: &mut Context<Self>) {
-        for key in msg.banned {
-            if let Some(entry) = self.peers.get(&key) {
-                debug!(parent: &self.span, addr = %entry.handle.addr, "peer banned");
-                self.banned_ids.insert(entry.peer_id);
-                self.banned_addrs.insert(entry.handle.addr);
-                entry.handle.disconnect.do_send(Disconnect {
-                    reason: DisconnectReason::Banned,
-                });
-            }
+        let mut banned = self.strikes.piece_failed(&msg.struck);
+        banned.extend(
+            msg.banned
+                .iter()
+                .filter_map(|key| self.strikes.striker(*key)),
+        );
+        for striker in banned {
+            self.ban(striker);
         }
     }
 }

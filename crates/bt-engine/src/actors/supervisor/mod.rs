@@ -6,7 +6,8 @@
 //! the pieces we have (from the resume check and `PieceVerified`), the addresses of the
 //! torrent's actors (DiskWriter pool, PieceManager, Choker, Announcer), every connection's
 //! [`PeerHandle`] and last counters, the peers known from trackers and when to dial them
-//! again, the banned peers, and the sender of the torrent's events.
+//! again, the hash-check strikes per peer, the banned peers, and the sender of the
+//! torrent's events.
 //!
 //! # Life
 //! 1. Started: `Checking`. Opens the storage (one blocking call, off the actor thread),
@@ -47,12 +48,14 @@
 //! - `ledger`: bytes exchanged per peer id over the run, ended connections included.
 //! - `trackers`: how each tracker's last announce went.
 //! - `sync`: flushing the files to disk on completion, pause and shutdown.
+//! - `strikes`: hash-check strikes per peer, across its connections.
 
 mod handlers;
 mod ledger;
 pub mod msg;
 mod peers;
 mod stats;
+mod strikes;
 mod sync;
 mod trackers;
 
@@ -187,6 +190,8 @@ pub struct TorrentSupervisor {
     known: HashMap<SocketAddr, Known>,
     banned_ids: HashSet<PeerId>,
     banned_addrs: HashSet<SocketAddr>,
+    /// Hash-check strikes per peer, which outlive its connections.
+    strikes: strikes::StrikeBook,
     next_key: u64,
     /// Counters of connections that have ended.
     closed: PeerTransfer,
@@ -218,6 +223,7 @@ impl TorrentSupervisor {
         }
         let selection = FileSelection::new(info, &lengths, setup.files.as_deref())?;
         let info_hash = setup.metainfo.info_hash;
+        let max_strikes = setup.config.picker.max_strikes;
         let span = tracing::info_span!("torrent", info_hash = %info_hash.short());
         Ok(Self {
             info_hash,
@@ -246,6 +252,7 @@ impl TorrentSupervisor {
             known: HashMap::new(),
             banned_ids: HashSet::new(),
             banned_addrs: HashSet::new(),
+            strikes: strikes::StrikeBook::new(max_strikes),
             next_key: 0,
             closed: PeerTransfer::default(),
             ledger: PeerLedger::default(),

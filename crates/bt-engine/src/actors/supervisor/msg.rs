@@ -34,13 +34,17 @@ pub struct PieceVerified {
 }
 
 /// Event (from the piece manager): a piece failed its hash check; it is downloaded again,
-/// and the peers that reached the strike limit are to be disconnected and banned.
+/// the peers behind its contributors get a strike, and the peers that reached the strike
+/// limit are to be disconnected and banned.
 #[derive(Debug, Clone, PartialEq, Eq, Message)]
 #[rtype(result = "()")]
 pub struct PieceFailed {
     /// The piece.
     pub piece: PieceIndex,
-    /// Peers banned by this failure.
+    /// The connections (live or ended) that sent blocks of it: the supervisor counts strikes
+    /// per peer across its connections, which the picker cannot.
+    pub struck: Vec<PeerKey>,
+    /// Connections the picker banned by this failure (at its per-connection strike limit).
     pub banned: Vec<PeerKey>,
 }
 

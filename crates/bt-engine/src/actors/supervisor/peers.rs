@@ -7,7 +7,8 @@
 //!   holding one of the session's connection slots.
 //! - An address that failed waits `redial_interval × 2^failures` (capped at 64 times) before
 //!   it is dialled again; one that worked is dialled again after `redial_interval`.
-//! - Never ourselves (our peer id), never a banned peer id or address.
+//! - Never ourselves (our peer id), never a banned peer id or address. A peer is banned when
+//!   its hash-check strikes, counted across its connections, reach the limit.
 //! - One connection per peer id. When both sides dialled each other, both keep the
 //!   connection dialled by the side with the smaller peer id, so they agree on which to close.
 
@@ -22,6 +23,7 @@ use tokio::sync::OwnedSemaphorePermit;
 use tracing::debug;
 
 use super::msg::{PeerExit, PeerTransfer};
+use super::strikes::Striker;
 use super::{Known, PeerEntry, TorrentSupervisor};
 use crate::actors::peer::msg::{Disconnect, DisconnectReason};
 use crate::actors::peer::{PeerHandle, PeerLinks, PeerSession, PeerSetup};
@@ -222,6 +224,11 @@ impl TorrentSupervisor {
                     .enter(crate::actors::census::ActorKind::PeerSession),
             ),
         };
+        let striker = Striker {
+            peer_id: candidate.peer_id,
+            dialled: candidate.outgoing.then_some(candidate.addr),
+        };
+        self.strikes.connected(key, striker);
         let arbiter = self.arbiters.pick();
         let session = PeerSession::start_in(&arbiter, candidate.stream, setup);
         let handle = PeerHandle::of(key, candidate.addr, &session);
@@ -250,6 +257,7 @@ impl TorrentSupervisor {
         let Some(entry) = self.peers.remove(&key) else {
             return;
         };
+        self.strikes.departed(key);
         self.closed.downloaded += transfer.downloaded;
         self.closed.uploaded += transfer.uploaded;
         let addr = entry.handle.addr;
@@ -273,6 +281,27 @@ impl TorrentSupervisor {
             }
         }
         self.fill_slots(ctx);
+    }
+
+    /// Bans a peer that reached the strike limit: its id and the address we dialled it at
+    /// are never admitted or dialled again, and its live connections close.
+    pub(super) fn ban(&mut self, striker: Striker) {
+        let fresh = self.banned_ids.insert(striker.peer_id);
+        if let Some(addr) = striker.dialled {
+            self.banned_addrs.insert(addr);
+        }
+        if fresh {
+            debug!(parent: &self.span, peer_id = ?striker.peer_id, dialled = ?striker.dialled, "peer banned");
+        }
+        let same = |entry: &PeerEntry| {
+            entry.peer_id == striker.peer_id || Some(entry.handle.addr) == striker.dialled
+        };
+        for entry in self.peers.values().filter(|e| same(e)) {
+            self.banned_addrs.insert(entry.handle.addr);
+            entry.handle.disconnect.do_send(Disconnect {
+                reason: DisconnectReason::Banned,
+            });
+        }
     }
 
     /// Closes every connection.
