@@ -102,6 +102,27 @@ pub fn usable_url(url: &str) -> Result<Url, TrackerError> {
     Ok(parsed)
 }
 
+/// Splits a torrent's tiers into the trackers [`announce`] can use, tier by tier in order, and
+/// the others with why ([`usable_url`]).
+pub fn split_usable(tiers: Vec<Vec<String>>) -> (Vec<Vec<String>>, Vec<(String, TrackerError)>) {
+    let mut unusable = Vec::new();
+    let usable = tiers
+        .into_iter()
+        .map(|tier| {
+            tier.into_iter()
+                .filter(|url| match usable_url(url) {
+                    Ok(_) => true,
+                    Err(error) => {
+                        unusable.push((url.clone(), error));
+                        false
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    (usable, unusable)
+}
+
 /// Announces `req` to the tracker at `url`, choosing HTTP or UDP by the URL's scheme.
 ///
 /// `udp_connection` is a connection id an earlier UDP announce to the same tracker returned; it
@@ -176,6 +197,25 @@ mod tests {
             usable_url("not a url"),
             Err(TrackerError::BadUrl(_))
         ));
+    }
+
+    #[test]
+    fn unusable_trackers_are_split_off_in_order() {
+        let tiers = vec![
+            vec![
+                "https://a/announce".to_owned(),
+                "http://b/announce".to_owned(),
+            ],
+            vec!["wss://c".to_owned()],
+            vec!["udp://d:1".to_owned()],
+        ];
+        let (usable, unusable) = split_usable(tiers);
+        assert_eq!(
+            usable,
+            [vec!["http://b/announce"], vec![], vec!["udp://d:1"]]
+        );
+        let urls: Vec<&str> = unusable.iter().map(|(url, _)| url.as_str()).collect();
+        assert_eq!(urls, ["https://a/announce", "wss://c"]);
     }
 
     #[test]

@@ -42,9 +42,14 @@
 //! # Logging
 //! Each announce runs in an `announce{tracker=%url}` span under the torrent span passed in: an
 //! answer logs at `info`, a failure at `debug` (dead trackers are routine).
+//!
+//! # Layout
+//! - this module: the actor, announcing and booking the answers.
+//! - `handlers`: the messages; `leave`: `stopped` to the trackers on pause and shutdown.
 
 mod dht;
 mod handlers;
+mod leave;
 pub mod msg;
 #[cfg(test)]
 mod tests;
@@ -56,7 +61,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use actix::WrapFuture;
-use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, Recipient, SpawnHandle};
+use actix::{Actor, ActorFutureExt, AsyncContext, Context, Recipient, SpawnHandle};
 use bt_proto::tracker::{AnnounceEvent, AnnounceRequest, TrackerPeer};
 use bt_proto::types::{InfoHash, PeerId};
 use tracing::Instrument;
@@ -196,22 +201,7 @@ impl Announcer {
     /// Trackers whose URL cannot be used (see [`tracker::usable_url`]) are left out of the
     /// tiers; the actor reports each as [`TrackerStatus::Unusable`] when it starts.
     pub fn new(setup: AnnouncerSetup) -> Self {
-        let mut unusable = Vec::new();
-        let usable: Vec<Vec<String>> = setup
-            .tiers
-            .into_iter()
-            .map(|tier| {
-                tier.into_iter()
-                    .filter(|url| match tracker::usable_url(url) {
-                        Ok(_) => true,
-                        Err(error) => {
-                            unusable.push((url.clone(), error));
-                            false
-                        }
-                    })
-                    .collect()
-            })
-            .collect();
+        let (usable, unusable) = tracker::split_usable(setup.tiers);
         let tiers = TierList::new(usable, &mut rand::rng());
         let schedule = AnnounceSchedule::new(setup.config.schedule.clone(), Instant::now());
         Self {
@@ -435,40 +425,6 @@ impl Announcer {
         addr.port() == self.listen_port
             && (ip.is_loopback() || ip.is_unspecified() || self.own_ips.contains(&ip))
     }
-
-    /// Pauses announcing and returns a future that sends `stopped` to every tracker that knows
-    /// us, concurrently, for at most `stop_timeout`.
-    fn leave_swarms(&mut self, ctx: &mut Context<Self>) -> impl Future<Output = ()> + use<> {
-        self.paused = true;
-        for handle in [self.timer.take(), self.in_flight.take()]
-            .into_iter()
-            .flatten()
-        {
-            ctx.cancel_future(handle);
-        }
-        self.rerun = false;
-        let mut leaving = std::mem::take(&mut self.joined);
-        // The tracker of a cancelled announce may have counted us: tell it too.
-        leaving.extend(self.in_flight_url.take());
-        let mut tasks = tokio::task::JoinSet::new();
-        for url in leaving {
-            let span = tracing::info_span!(parent: &self.span, "announce", tracker = %url);
-            let fut = self.announce_future(&url, AnnounceEvent::Stopped, span.clone());
-            tasks.spawn(async move {
-                match fut.await {
-                    Ok(_) => tracing::info!(parent: &span, "announce ok: stopped"),
-                    Err(error) => tracing::debug!(parent: &span, error = %error, "stopped failed"),
-                }
-            });
-        }
-        let limit = self.config.stop_timeout;
-        async move {
-            // A timeout drops the set, which aborts the stragglers.
-            let _ =
-                tokio::time::timeout(limit, async { while tasks.join_next().await.is_some() {} })
-                    .await;
-        }
-    }
 }
 
 impl Actor for Announcer {
@@ -495,21 +451,4 @@ impl Actor for Announcer {
         let _entered = span.enter();
         tracing::debug!("announcer stopped");
     }
-}
-
-/// Runs [`Announcer::leave_swarms`] on the actor, then `after` on it.
-fn leave_then(
-    act: &mut Announcer,
-    ctx: &mut Context<Announcer>,
-    after: fn(&mut Announcer, &mut Context<Announcer>),
-) -> impl actix::ActorFuture<Announcer, Output = ()> + 'static {
-    let leave = act.leave_swarms(ctx);
-    leave
-        .into_actor(act)
-        .map(move |(), act, ctx| after(act, ctx))
-}
-
-/// Stops the actor; the `after` step of [`msg::Shutdown`].
-fn stop(_act: &mut Announcer, ctx: &mut Context<Announcer>) {
-    ctx.stop();
 }

@@ -57,21 +57,19 @@ impl PeerSession {
     /// says whether to write it, the disk writes it (`send().await`: the backpressure), and
     /// the piece manager learns of the write even if this connection is gone by then.
     ///
-    /// `BlockReceived` is queued here, in the actor's turn, not when the task first runs: so
-    /// it always reaches the piece manager before this connection's `PeerLeft`, and a block
-    /// that arrived just before the peer left is kept rather than dropped as unrequested
-    /// (and fetched again).
+    /// The task holds the connection's `LeaveNotice` until the piece manager has answered,
+    /// so `PeerLeft` never overtakes the block: a block that arrived just before the peer
+    /// left is kept, not dropped as unrequested and fetched again.
     fn on_block(&mut self, ctx: &mut Context<Self>, block: BlockRef, data: Bytes) {
         let key = self.key;
-        let asked = self
-            .links
-            .manager
-            .received
-            .send(BlockReceived { key, block });
+        let ask = self.links.manager.received.clone();
         let disk = self.links.write.clone();
         let written = self.links.manager.written.clone();
+        let leave = self.leave.clone();
         let task = actix_rt::spawn(async move {
-            if asked.await != Ok(true) {
+            let answer = ask.send(BlockReceived { key, block }).await;
+            drop(leave);
+            if answer != Ok(true) {
                 return;
             }
             let result = match disk.send(WriteBlock { block, data }).await {

@@ -16,7 +16,8 @@
 //! - to the piece manager: `PeerJoined` first, then BITFIELD / HAVE / HAVE ALL events and
 //!   released requests (`do_send`); `RequestBlocks` when the pipeline has room
 //!   (`send().await`, one at a time); per block received, `BlockReceived` (`send().await`,
-//!   which says whether to write it) and, after the write, `BlockWritten`; `PeerLeft` last.
+//!   which says whether to write it) and, after the write, `BlockWritten`; `PeerLeft` last,
+//!   once the actor has stopped and every `BlockReceived` has been answered.
 //! - to the disk pool: `WriteBlock` (`send().await`) for each block the piece manager
 //!   accepts, and `ReadBlock` (`send().await`) for each request it serves.
 //! - to the choker: `PeerJoined`, `InterestChanged`, `PeerLeft` (`do_send`).
@@ -60,10 +61,12 @@
 //! - `upload`: serving the peer's requests.
 //! - `writer`: `FrameWriter`.
 //! - `links`: [`PeerLinks`]; `handle`: [`PeerHandle`].
+//! - `leave`: `LeaveNotice`, which sends `PeerLeft` after the last received block.
 
 mod download;
 pub mod handle;
 mod handlers;
+mod leave;
 mod links;
 pub mod msg;
 #[cfg(test)]
@@ -75,6 +78,7 @@ mod writer;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::{Actor, ActorContext, ActorFutureExt, Addr, AsyncContext, Context, WrapFuture};
@@ -89,11 +93,12 @@ use tokio_util::codec::FramedRead;
 use tracing::{Span, debug};
 
 pub use handle::PeerHandle;
+use leave::LeaveNotice;
 pub use links::PeerLinks;
 
 use crate::actors::census::Alive;
 use crate::actors::choker::msg as choker;
-use crate::actors::piece_manager::msg::{PeerJoined, PeerLeft};
+use crate::actors::piece_manager::msg::PeerJoined;
 use crate::actors::supervisor::msg::{PeerDisconnected, PeerExit, PeerStatsUpdated, PeerTransfer};
 use crate::choker::PeerKey;
 use crate::config::PeerSettings;
@@ -172,6 +177,8 @@ pub struct PeerSession {
     reported: PeerTransfer,
     /// Why the connection ends, once known.
     exit: Option<PeerExit>,
+    /// Sends `PeerLeft` once the actor and every block task have let go of it.
+    leave: Option<Arc<LeaveNotice>>,
     span: Span,
     _permit: Option<OwnedSemaphorePermit>,
     _alive: Option<Alive>,
@@ -201,6 +208,10 @@ impl PeerSession {
         let upload_throttle = Throttle::new(setup.settings.upload_limit, setup.limits.upload, now);
         let download_throttle =
             Throttle::new(setup.settings.download_limit, setup.limits.download, now);
+        let leave = Arc::new(LeaveNotice::new(
+            setup.links.manager.left.clone(),
+            setup.key,
+        ));
         Self {
             key: setup.key,
             state: PeerState::new(setup.lengths, setup.negotiated, setup.config, now),
@@ -220,6 +231,7 @@ impl PeerSession {
             download_waiting: false,
             reported: PeerTransfer::default(),
             exit,
+            leave: Some(leave),
             span,
             _permit: setup.permit,
             _alive: setup.alive,
@@ -375,7 +387,8 @@ impl Actor for PeerSession {
             .take()
             .unwrap_or(PeerExit::Closed(DisconnectReason::TorrentStopping));
         debug!(parent: &self.span, reason = %exit, "peer disconnected");
-        self.links.manager.left.do_send(PeerLeft { key: self.key });
+        // `PeerLeft` goes once the block tasks still waiting on the piece manager are done.
+        self.leave.take();
         self.links
             .choker_left
             .do_send(choker::PeerLeft { key: self.key });

@@ -44,6 +44,7 @@
 //! - this module: the actor, its setup, start-up and state changes.
 //! - `peers`: dialling, admitting and forgetting connections.
 //! - `handlers`: the messages.
+//! - `start`: starting the other actors after the check.
 //! - `stats`: statistics and progress.
 //! - `ledger`: bytes exchanged per peer id over the run, ended connections included.
 //! - `trackers`: how each tracker's last announce went.
@@ -54,6 +55,7 @@ mod handlers;
 mod ledger;
 pub mod msg;
 mod peers;
+mod start;
 mod stats;
 mod strikes;
 mod sync;
@@ -78,20 +80,20 @@ use tracing::{Span, error, info};
 
 use crate::EngineError;
 use crate::actors::announcer::msg::AnnounceNow;
-use crate::actors::announcer::{Announcer, AnnouncerSetup, DhtLink, Progress};
+use crate::actors::announcer::{Announcer, Progress};
 use crate::actors::census::{ActorCensus, ActorKind, Alive};
-use crate::actors::choker::{Choker, ChokerSetup};
+use crate::actors::choker::Choker;
 use crate::actors::disk::{DiskWriter, check_existing};
 use crate::actors::peer::PeerHandle;
 use crate::actors::peer::msg::DisconnectReason;
-use crate::actors::piece_manager::{PieceManager, PieceManagerOutputs, PieceManagerSetup};
+use crate::actors::piece_manager::PieceManager;
 use crate::actors::pool::ArbiterPool;
-use crate::choker::{PeerKey, TorrentMode};
+use crate::choker::PeerKey;
 use crate::config::EngineConfig;
 use crate::selection::FileSelection;
 use crate::shaping::SessionLimits;
 use crate::storage::{Storage, StorageConfig};
-use crate::strategies::{ChokerContext, PickerContext, Strategies};
+use crate::strategies::Strategies;
 use crate::torrent::{TorrentEvent, TorrentState, TrackerInfo};
 use ledger::PeerLedger;
 use msg::PeerTransfer;
@@ -381,87 +383,6 @@ impl TorrentSupervisor {
             act.fill_slots(ctx)
         });
         ctx.run_interval(self.config.stats_interval(), |act, _| act.report_progress());
-    }
-
-    fn start_manager(
-        &self,
-        ctx: &mut Context<Self>,
-        disk: &Addr<DiskWriter>,
-    ) -> Addr<PieceManager> {
-        let mut picker = self
-            .strategies
-            .picker(PickerContext {
-                info_hash: self.info_hash,
-                lengths: self.lengths,
-                have: self.have.clone(),
-                config: self.config.picker.to_config(),
-                seed: rand::random(),
-            })
-            .expect("invariant: the resume check returns one bit per piece");
-        if !self.selection.is_everything() {
-            // Nothing is in flight yet, so there is nothing to cancel.
-            let _ = picker.set_wanted(self.selection.wanted_pieces().clone());
-        }
-        let me = ctx.address();
-        let setup = PieceManagerSetup {
-            picker,
-            hashes: Arc::from(self.metainfo.info.pieces.clone()),
-            outputs: PieceManagerOutputs {
-                verify: disk.clone().recipient(),
-                verified: me.clone().recipient(),
-                failed: me.clone().recipient(),
-                disk_failed: me.recipient(),
-            },
-            span: self.span.clone(),
-            alive: Some(self.census.enter(ActorKind::PieceManager)),
-        };
-        PieceManager::new(setup).start()
-    }
-
-    fn start_choker(&self, complete: bool) -> Addr<Choker> {
-        let config = self.config.choke.to_config();
-        let interval = config.rechoke_interval;
-        let context = ChokerContext {
-            info_hash: self.info_hash,
-            config,
-            seed: rand::random(),
-        };
-        Choker::new(ChokerSetup {
-            strategy: self.strategies.choker(self.config.choke.strategy, context),
-            interval,
-            mode: if complete {
-                TorrentMode::Seeding
-            } else {
-                TorrentMode::Leeching
-            },
-            span: self.span.clone(),
-            alive: Some(self.census.enter(ActorKind::Choker)),
-        })
-        .start()
-    }
-
-    fn start_announcer(&self, ctx: &mut Context<Self>) -> Addr<Announcer> {
-        let me = ctx.address();
-        let setup = AnnouncerSetup {
-            info_hash: self.info_hash,
-            peer_id: self.peer_id,
-            listen_port: self.listen_port,
-            own_ips: Vec::new(),
-            tiers: self.metainfo.tracker_tiers(),
-            progress: self.progress(),
-            config: self.config.announcer.to_config(),
-            peers_out: me.clone().recipient(),
-            status_out: me.recipient(),
-            span: self.span.clone(),
-        };
-        let alive = self.census.enter(ActorKind::Announcer);
-        let mut announcer = Announcer::new(setup).with_alive(alive);
-        let private = self.metainfo.info.private;
-        let interval = self.config.dht.announce_interval();
-        if let Some(link) = DhtLink::for_torrent(self.dht.as_ref(), private, interval) {
-            announcer = announcer.with_dht(link);
-        }
-        announcer.start()
     }
 
     /// Transfer statistics as trackers want them.
