@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 
 use bt_engine::TorrentState;
+use bt_test_harness::bench::proc::cpu_seconds;
 use bt_test_harness::{PayloadSpec, Swarm, TrackerKind};
 
 use crate::logs;
@@ -77,6 +78,8 @@ async fn one_seeder_one_leecher_multi_file_over_udp() {
 /// measurements in release builds; `BT_BENCH_LIMIT` (bytes per second) sets the seeder's
 /// session upload limit and the leecher's session download limit, to measure what the
 /// limiter costs (a limit far above the rate costs a lock per block and nothing more).
+/// Besides the rate it prints the CPU seconds the process (both sessions) used per GiB
+/// during the transfer, a figure that a busy machine disturbs less than the rate.
 #[actix::test]
 async fn one_seeder_one_leecher_throughput() {
     logs();
@@ -98,13 +101,17 @@ async fn one_seeder_one_leecher_throughput() {
         .unwrap();
     let seeding = |s: &bt_engine::TorrentStats| s.state == TorrentState::Seeding;
     swarm.members[0].wait_until(TIMEOUT, seeding).await.unwrap();
+    let cpu = || cpu_seconds(std::process::id()).unwrap_or(0.0);
+    let cpu_before = cpu();
     let started = Instant::now();
     swarm.add_leecher_with(config).await.unwrap();
     swarm.wait_complete(TIMEOUT).await.unwrap();
     let elapsed = started.elapsed();
+    let cpu_per_gib = (cpu() - cpu_before) / (len as f64 / f64::from(1 << 30));
     let rate = len as f64 / elapsed.as_secs_f64() / f64::from(1 << 20);
     eprintln!(
-        "{mib} MiB from 1 seeder to 1 leecher in {elapsed:?}: {rate:.0} MiB/s (limit {limit} B/s, 0: none)"
+        "{mib} MiB from 1 seeder to 1 leecher in {elapsed:?}: {rate:.0} MiB/s, \
+         {cpu_per_gib:.2} CPU s/GiB (limit {limit} B/s, 0: none)"
     );
     swarm.check_leecher_files().unwrap();
     swarm.shutdown().await.unwrap();
