@@ -29,13 +29,14 @@ pub struct WriteBlock {
     pub data: Bytes,
 }
 
-/// Reads one block for uploading to a peer. The peer session awaits it with `send().await`
-/// before sending the PIECE message, so reads in flight are bounded by the requests a peer
-/// may have queued with us.
+/// Reads a range of one piece for uploading to a peer: one requested block, or several
+/// adjacent ones read together (the peer session slices the answer into its blocks). The peer
+/// session awaits it with `send().await` before sending the PIECE messages, so reads in flight
+/// are bounded by the blocks it may read at once (`peer.max_reads_in_flight`).
 #[derive(Debug, Message)]
 #[rtype(result = "Result<Bytes, DiskError>")]
 pub struct ReadBlock {
-    /// The range requested, already validated against the torrent by the peer session.
+    /// The range, inside one piece, already validated against the torrent by the peer session.
     pub block: BlockRef,
 }
 

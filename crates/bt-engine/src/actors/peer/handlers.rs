@@ -24,7 +24,9 @@ impl StreamHandler<Result<PeerMessage, PeerError>> for PeerSession {
                     self.on_event(ctx, event);
                 }
                 self.maybe_request(ctx);
-                self.pump_uploads(ctx);
+                // After the turn, so the requests of every frame read in it are read from
+                // disk together.
+                self.schedule_uploads(ctx);
                 self.flush(ctx);
             }
             Err(error) => self.fail(ctx, error),

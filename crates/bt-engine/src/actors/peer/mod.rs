@@ -19,7 +19,7 @@
 //!   which says whether to write it) and, after the write, `BlockWritten`; `PeerLeft` last,
 //!   once the actor has stopped and every `BlockReceived` has been answered.
 //! - to the disk pool: `WriteBlock` (`send().await`) for each block the piece manager
-//!   accepts, and `ReadBlock` (`send().await`) for each request it serves.
+//!   accepts, and `ReadBlock` (`send().await`) for each run of adjacent requests it serves.
 //! - to the choker: `PeerJoined`, `InterestChanged`, `PeerLeft` (`do_send`).
 //! - to the supervisor: `PeerStatsUpdated` every statistics interval, `DiskFailed` if a read
 //!   fails, and `PeerDisconnected` with the reason as it stops (`do_send`).
@@ -31,8 +31,10 @@
 //! `max_blocks_to_disk` such tasks per connection: at the cap the connection requests
 //! nothing more, so the peer sends nothing more than what is already requested. A
 //! connection therefore holds at most `max_blocks_to_disk + max_requests` received blocks.
-//! Upload: at most `max_reads_in_flight` disk reads, and none while more than
-//! `write_buffer_limit` bytes wait for the socket.
+//! Upload: at most `max_reads_in_flight` blocks being read from disk, and none while more
+//! than `write_buffer_limit` bytes wait for the socket. Disk reads start at the end of a
+//! turn, so the requests that came in together are read together (adjacent blocks of a piece
+//! in one read, see `upload`).
 //!
 //! # Rate limits
 //! Two [`Throttle`]s, one per direction, each the connection's own limit (`peer.*_limit`)
@@ -73,6 +75,8 @@ pub mod msg;
 mod tests;
 #[cfg(test)]
 mod tests_limits;
+#[cfg(test)]
+mod tests_upload;
 mod upload;
 mod writer;
 
@@ -163,8 +167,10 @@ pub struct PeerSession {
     to_disk: usize,
     /// The peer's requests waiting for a disk read, oldest first.
     uploads: VecDeque<BlockRef>,
-    /// Disk reads in flight.
+    /// Blocks being read from disk (adjacent ones share one read).
     reading: usize,
+    /// Disk reads start at the end of this turn.
+    uploads_scheduled: bool,
     /// Limits what we upload: blocks are read for the peer only with credit.
     upload_throttle: Throttle,
     /// Limits what we download: REQUESTs are sent only with credit.
@@ -225,6 +231,7 @@ impl PeerSession {
             to_disk: 0,
             uploads: VecDeque::new(),
             reading: 0,
+            uploads_scheduled: false,
             upload_throttle,
             download_throttle,
             upload_waiting: false,

@@ -3,6 +3,7 @@
 //! and the supervisor.
 
 use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix::{Actor, Addr, Arbiter, Context, Handler, MessageResult};
@@ -16,6 +17,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio_util::codec::Framed;
 
 use super::msg::{SetInterest, Unchoke};
+use super::tests_upload::ReadLog;
 use super::*;
 use crate::actors::choker::msg as choker;
 use crate::actors::disk::{DiskWriter, ReadBlock};
@@ -106,6 +108,8 @@ pub(super) struct Fixture {
     pub(super) data: Vec<u8>,
     pub(super) lengths: Lengths,
     pub(super) disk: Addr<DiskWriter>,
+    /// The range of every disk read the connection made.
+    pub(super) reads: Arc<Mutex<Vec<BlockRef>>>,
     pub(super) events: UnboundedReceiver<Event>,
     pub(super) session: Addr<PeerSession>,
     /// The remote peer, played by the test.
@@ -140,6 +144,12 @@ pub(super) async fn fixture(seeding: bool, settings: PeerSettings, config: PeerC
         crate::storage::test_support::write_all(&storage, &data);
     }
     let disk = DiskWriter::start(storage, 2);
+    let reads = Arc::new(Mutex::new(Vec::new()));
+    let read_log = ReadLog {
+        disk: disk.clone(),
+        ranges: Arc::clone(&reads),
+    }
+    .start();
     let (tx, events) = unbounded_channel();
     let all = lengths.pieces().flat_map(|p| lengths.blocks(p)).collect();
     let stub = Stub { tx, blocks: all }.start();
@@ -166,7 +176,7 @@ pub(super) async fn fixture(seeding: bool, settings: PeerSettings, config: PeerC
         settings,
         stats_interval: Duration::from_millis(100),
         limits: SessionLimits::default(),
-        links: links(&stub, &disk),
+        links: links(&stub, &disk, &read_log),
         span: Span::none(),
         permit: None,
         alive: None,
@@ -177,13 +187,14 @@ pub(super) async fn fixture(seeding: bool, settings: PeerSettings, config: PeerC
         data,
         lengths,
         disk,
+        reads,
         events,
         session,
         remote: Framed::new(remote, PeerCodec::default()),
     }
 }
 
-fn links(stub: &Addr<Stub>, disk: &Addr<DiskWriter>) -> PeerLinks {
+fn links(stub: &Addr<Stub>, disk: &Addr<DiskWriter>, reads: &Addr<ReadLog>) -> PeerLinks {
     PeerLinks {
         manager: PieceManagerLink::of(stub),
         choker_joined: stub.clone().recipient(),
@@ -193,7 +204,7 @@ fn links(stub: &Addr<Stub>, disk: &Addr<DiskWriter>) -> PeerLinks {
         stats: stub.clone().recipient(),
         disk_failed: stub.clone().recipient(),
         write: disk.clone().recipient(),
-        read: disk.clone().recipient(),
+        read: reads.clone().recipient(),
     }
 }
 
