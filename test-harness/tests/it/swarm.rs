@@ -73,6 +73,26 @@ async fn one_seeder_one_leecher_multi_file_over_udp() {
         .unwrap();
 }
 
+/// With no memory for pieces, every block is written as it arrives and each piece is hashed
+/// by reading it back: the download is just as complete.
+#[actix::test]
+async fn one_seeder_one_leecher_writing_every_block_through() {
+    logs();
+    let mut leecher = Swarm::test_config();
+    leecher.piece_buffer_limit = 0;
+    let swarm = Swarm::builder()
+        .payload(PayloadSpec::multi_file_tree("tree"), 4)
+        .seeders(1)
+        .leechers(1)
+        .leecher_config(0, leecher)
+        .build()
+        .await
+        .unwrap();
+    swarm.wait_complete(TIMEOUT).await.unwrap();
+    swarm.check_leecher_files().unwrap();
+    swarm.shutdown().await.unwrap();
+}
+
 /// 64 MiB in 256 KiB pieces from a seeder that has finished its check to a new leecher;
 /// prints the rate (the figure in docs/ARCHITECTURE.md). `BT_BENCH_MIB` changes the size for
 /// measurements in release builds; `BT_BENCH_LIMIT` (bytes per second) sets the seeder's

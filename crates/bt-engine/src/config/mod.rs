@@ -67,6 +67,11 @@ pub struct EngineConfig {
     pub arbiters: usize,
     /// Disk worker threads per torrent (writes, reads, hashing); 0 means one per core.
     pub disk_threads: usize,
+    /// Bytes of received pieces a torrent keeps in memory until each is complete, then hashes
+    /// from memory and writes in one go (no read-back; a corrupt piece is never written).
+    /// Pieces that find it full are written block by block and hashed by reading them back.
+    /// 0 writes every block through.
+    pub piece_buffer_limit: u64,
     /// How often the supervisor retries known peers it is not connected to, and how long a
     /// failed address waits (doubled per failure) before it is tried again.
     pub redial_interval_ms: u64,
@@ -102,6 +107,7 @@ impl Default for EngineConfig {
             handshake_timeout_ms: 10_000,
             arbiters: 0,
             disk_threads: 0,
+            piece_buffer_limit: crate::actors::piece_manager::DEFAULT_BUFFER_LIMIT,
             redial_interval_ms: 2_000,
             stats_interval_ms: 500,
             upload_limit: 0,

@@ -46,9 +46,6 @@ pub struct PeerSettings {
     /// How often a connection checks its timers (request time-outs, keep-alive, silence) and
     /// asks for work it could not get before.
     pub tick_ms: u64,
-    /// Received blocks a connection may have on their way to the disk; at the cap it requests
-    /// nothing more, so a slow disk slows the peer instead of filling memory.
-    pub max_blocks_to_disk: usize,
     /// Blocks a connection may be reading from disk at once for upload.
     pub max_reads_in_flight: usize,
     /// Bytes waiting to be written to the socket above which no more uploads are read from
@@ -79,7 +76,6 @@ impl Default for PeerSettings {
             snub_timeout_ms: ms(d.snub_timeout),
             rate_window_ms: ms(d.rate_window),
             tick_ms: 250,
-            max_blocks_to_disk: 64,
             max_reads_in_flight: 32,
             write_buffer_limit: 1 << 20,
             upload_limit: 0,
@@ -123,7 +119,6 @@ impl PeerSettings {
             ("peer.silence_timeout_ms", self.silence_timeout_ms),
             ("peer.keepalive_interval_ms", self.keepalive_interval_ms),
             ("peer.rate_window_ms", self.rate_window_ms),
-            ("peer.max_blocks_to_disk", self.max_blocks_to_disk as u64),
             ("peer.max_reads_in_flight", self.max_reads_in_flight as u64),
             ("peer.write_buffer_limit", self.write_buffer_limit as u64),
         ]

@@ -28,11 +28,13 @@
 //! - `cache`: the bounded cache of open file handles.
 //! - `check`: the resume check ([`Storage::check_existing`], [`Storage::check_pieces`]).
 //! - `sync`: flushing written files to stable storage ([`Storage::sync`]).
+//! - `piece`: whole pieces hashed from memory and written ([`Storage::store_piece`]).
 
 mod cache;
 mod check;
 mod error;
 mod layout;
+mod piece;
 mod sync;
 
 #[cfg(test)]
@@ -41,6 +43,8 @@ pub(crate) mod test_support;
 mod tests;
 #[cfg(test)]
 mod tests_errors;
+#[cfg(test)]
+mod tests_piece;
 
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -57,6 +61,7 @@ use sha1::{Digest, Sha1};
 use cache::FileCache;
 pub use error::StorageError;
 use layout::Existing;
+pub use piece::hash_blocks;
 
 /// Tunables for [`Storage`].
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,7 +13,8 @@
 //! the cores given to hashing: a resume check uses all of them.
 //!
 //! # Messages in and out
-//! In, from `msg`: [`WriteBlock`] → `()`, [`ReadBlock`] → `Bytes`, [`VerifyPiece`] → `bool`,
+//! In, from `msg`: [`StorePiece`] → `bool` (hash from memory, write if good), [`WriteBlock`] →
+//! `()`, [`ReadBlock`] → `Bytes`, [`VerifyPiece`] → `bool`,
 //! [`CheckPieces`] → the pieces that verify, [`SyncFiles`] → how many files it flushed. Each replies `Result<_, DiskError>`; an I/O error
 //! (disk full, permission denied, a path in the way) comes back as [`DiskError::Storage`] and is
 //! logged at `warn`, never a panic. The actor sends nothing on its own: the caller decides what
@@ -55,7 +56,7 @@ use crate::actors::census::{ActorCensus, Alive};
 use crate::storage::{Storage, StorageError};
 pub use check::check_existing;
 pub use error::DiskError;
-pub use msg::{CheckPieces, ReadBlock, SyncFiles, VerifyPiece, WriteBlock};
+pub use msg::{CheckPieces, ReadBlock, StorePiece, SyncFiles, VerifyPiece, WriteBlock};
 
 /// One worker of a torrent's disk pool; see the module docs. Obtain the pool's address from
 /// [`DiskWriter::start`].
@@ -105,6 +106,20 @@ impl DiskWriter {
 
 impl Actor for DiskWriter {
     type Context = SyncContext<Self>;
+}
+
+impl Handler<StorePiece> for DiskWriter {
+    type Result = Result<bool, DiskError>;
+
+    fn handle(&mut self, msg: StorePiece, _: &mut SyncContext<Self>) -> Self::Result {
+        let _e = self.span.enter();
+        let ok = self
+            .storage
+            .store_piece(msg.piece, &msg.expected, &msg.blocks)
+            .map_err(|e| self.fail("piece store", e))?;
+        debug!(piece = %msg.piece, ok, "piece hashed from memory");
+        Ok(ok)
+    }
 }
 
 impl Handler<WriteBlock> for DiskWriter {

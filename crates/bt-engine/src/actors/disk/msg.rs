@@ -15,9 +15,9 @@ use bytes::Bytes;
 
 use super::DiskError;
 
-/// Writes one received block to its files. Data path: the sender (the peer session or the piece
-/// manager) awaits the reply before counting the block as stored, with `send().await`; the
-/// memory held by waiting blocks is bounded by the callers' request pipelines.
+/// Writes one received block to its files: the piece manager's path for pieces it does not
+/// keep in memory (see [`StorePiece`]). It awaits the reply before counting the block as
+/// written, with `send().await`, and caps the writes it has in flight.
 #[derive(Debug, Message)]
 #[rtype(result = "Result<(), DiskError>")]
 pub struct WriteBlock {
@@ -40,9 +40,25 @@ pub struct ReadBlock {
     pub block: BlockRef,
 }
 
-/// Reads a completed piece back and checks its SHA-1. Sent with `send().await` by the piece
-/// manager when the last block of a piece is stored; it has at most one per piece in flight,
-/// and pieces in flight are capped.
+/// Hashes a complete piece from its blocks in memory and writes it if the hash matches;
+/// replies whether it did. The piece manager's path for the pieces it keeps in memory until
+/// complete: one message per piece, no read-back, and a piece that fails is never written.
+/// Sent with `send().await`, at most one per piece; the bytes of such pieces are capped by
+/// the piece manager's buffer limit.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<bool, DiskError>")]
+pub struct StorePiece {
+    /// The piece.
+    pub piece: PieceIndex,
+    /// Its hash from the metainfo.
+    pub expected: [u8; 20],
+    /// Its blocks in order, together exactly the piece, as received (not copied).
+    pub blocks: Vec<Bytes>,
+}
+
+/// Reads a completed piece back and checks its SHA-1: the piece manager's path for pieces
+/// written block by block. Sent with `send().await` when the last block of such a piece is
+/// written; at most one per piece in flight, and pieces in flight are capped.
 #[derive(Debug, Message)]
 #[rtype(result = "Result<bool, DiskError>")]
 pub struct VerifyPiece {

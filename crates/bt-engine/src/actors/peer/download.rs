@@ -1,5 +1,6 @@
 //! The download side of a [`PeerSession`]: what the peer's messages mean for the torrent,
-//! asking the piece manager for work, and taking received blocks to disk.
+//! asking the piece manager for work, and handing it the blocks received, a turn's worth at
+//! a time.
 
 use std::time::{Duration, Instant};
 
@@ -12,9 +13,8 @@ use tracing::trace;
 use super::PeerSession;
 use super::msg::DisconnectReason;
 use crate::actors::choker::msg::InterestChanged;
-use crate::actors::disk::{DiskError, WriteBlock};
 use crate::actors::piece_manager::msg::{
-    BitfieldReceived, BlockReceived, BlockWritten, HaveAllReceived, HaveReceived, RequestBlocks,
+    BitfieldReceived, BlocksReceived, HaveAllReceived, HaveReceived, RequestBlocks,
     RequestsReleased,
 };
 use crate::peer::{PeerError, PeerEvent, wire_request};
@@ -44,63 +44,54 @@ impl PeerSession {
         }
     }
 
-    /// Hands requests that will not be answered back to the piece manager.
-    fn release(&self, blocks: Vec<BlockRef>) {
+    /// Hands requests that will not be answered back to the piece manager, after the blocks
+    /// received before them.
+    fn release(&mut self, blocks: Vec<BlockRef>) {
         if !blocks.is_empty() {
+            self.hand_over_blocks();
             let key = self.key;
             let released = RequestsReleased { key, blocks };
             self.links.manager.released.do_send(released);
         }
     }
 
-    /// Takes a received block to disk in a task detached from the actor: the piece manager
-    /// says whether to write it, the disk writes it (`send().await`: the backpressure), and
-    /// the piece manager learns of the write even if this connection is gone by then.
-    ///
-    /// The task holds the connection's `LeaveNotice` until the piece manager has answered,
-    /// so `PeerLeft` never overtakes the block: a block that arrived just before the peer
-    /// left is kept, not dropped as unrequested and fetched again.
+    /// Keeps a received block for the piece manager; every block received in this turn goes
+    /// to it in one message once the turn is over (`hand_over_blocks`).
     fn on_block(&mut self, ctx: &mut Context<Self>, block: BlockRef, data: Bytes) {
-        let key = self.key;
-        let ask = self.links.manager.received.clone();
-        let disk = self.links.write.clone();
-        let written = self.links.manager.written.clone();
-        let leave = self.leave.clone();
-        let task = actix_rt::spawn(async move {
-            let answer = ask.send(BlockReceived { key, block }).await;
-            drop(leave);
-            if answer != Ok(true) {
-                return;
-            }
-            let result = match disk.send(WriteBlock { block, data }).await {
-                Ok(result) => result,
-                Err(mailbox) => Err(DiskError::from(mailbox)),
-            };
-            written.do_send(BlockWritten { block, result });
-        });
-        self.to_disk += 1;
-        let done = async move {
-            let _ = task.await;
-        };
-        ctx.spawn(done.into_actor(self).map(|(), act, ctx| {
-            act.to_disk -= 1;
-            act.maybe_request(ctx);
+        self.received.push((block, data));
+        if self.blocks_scheduled {
+            return;
+        }
+        self.blocks_scheduled = true;
+        ctx.spawn(actix::fut::ready(()).map(|(), act: &mut Self, _ctx| {
+            act.blocks_scheduled = false;
+            act.hand_over_blocks();
         }));
+    }
+
+    /// Sends the blocks received so far to the piece manager, in one message. `do_send`, so
+    /// they keep their place among this connection's other messages to it (`PeerLeft` last).
+    pub(super) fn hand_over_blocks(&mut self) {
+        if self.received.is_empty() {
+            return;
+        }
+        let blocks = std::mem::take(&mut self.received);
+        let key = self.key;
+        self.links
+            .manager
+            .received
+            .do_send(BlocksReceived { key, blocks });
     }
 
     /// Sends REQUESTs for picked blocks while the pipeline has room, then asks the piece
     /// manager for more once fewer than a pipeline's worth are left in reserve. The reserve
     /// keeps the pipeline full while the next `RequestBlocks` is on its way: the piece manager
     /// serves every connection of the torrent, and a pipeline that waits for it drains.
-    /// Nothing is asked while a request is in flight, the peer chokes us or we are not
-    /// interested, or too many blocks are on their way to disk.
+    /// Nothing is asked while a request is in flight, or the peer chokes us or we are not
+    /// interested.
     pub(super) fn maybe_request(&mut self, ctx: &mut Context<Self>) {
         self.send_picked(ctx);
-        if self.asking
-            || self.to_disk >= self.settings.max_blocks_to_disk
-            || self.state.peer_choking()
-            || !self.state.am_interested()
-        {
+        if self.asking || self.state.peer_choking() || !self.state.am_interested() {
             return;
         }
         let wanted = self.state.wanted_requests(Instant::now());

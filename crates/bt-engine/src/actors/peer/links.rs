@@ -3,7 +3,7 @@
 use actix::Recipient;
 
 use crate::actors::choker::msg as choker;
-use crate::actors::disk::{ReadBlock, WriteBlock};
+use crate::actors::disk::ReadBlock;
 use crate::actors::piece_manager::PieceManagerLink;
 use crate::actors::supervisor::msg::{DiskFailed, PeerDisconnected, PeerStatsUpdated};
 
@@ -24,8 +24,6 @@ pub struct PeerLinks {
     pub stats: Recipient<PeerStatsUpdated>,
     /// The supervisor: a disk read for an upload failed.
     pub disk_failed: Recipient<DiskFailed>,
-    /// The disk pool: received blocks (`send().await`, the download's backpressure).
-    pub write: Recipient<WriteBlock>,
     /// The disk pool: blocks to upload (`send().await`, a few in flight).
     pub read: Recipient<ReadBlock>,
 }

@@ -5,7 +5,7 @@
 //! `FrameWriter` that batches frames per turn), the connection's [`PeerState`]
 //! (flags, the peer's pieces, our request pipeline, its requests, rates, misbehaviour), our
 //! own pieces (to know what we may serve), the queue of the peer's requests waiting for a
-//! disk read, and counters of blocks on their way to disk and reads in flight.
+//! disk read and a count of blocks being read, and the blocks received in the current turn.
 //!
 //! # Messages in and out
 //! In: the peer's frames; the commands of [`msg`] ([`msg::Choke`], [`msg::Unchoke`] from the
@@ -15,22 +15,20 @@
 //! Out (all through [`PeerLinks`]; it names no other actor type):
 //! - to the piece manager: `PeerJoined` first, then BITFIELD / HAVE / HAVE ALL events and
 //!   released requests (`do_send`); `RequestBlocks` when the pipeline has room
-//!   (`send().await`, one at a time); per block received, `BlockReceived` (`send().await`,
-//!   which says whether to write it) and, after the write, `BlockWritten`; `PeerLeft` last,
-//!   once the actor has stopped and every `BlockReceived` has been answered.
-//! - to the disk pool: `WriteBlock` (`send().await`) for each block the piece manager
-//!   accepts, and `ReadBlock` (`send().await`) for each run of adjacent requests it serves.
+//!   (`send().await`, one at a time); the blocks received in a turn, together, in one
+//!   `BlocksReceived` at its end (`do_send`); `PeerLeft` last, as the actor stops, after the
+//!   blocks it received (same queue, same order).
+//! - to the disk pool: `ReadBlock` (`send().await`) for each run of adjacent requests it
+//!   serves. Received blocks reach the disk through the piece manager.
 //! - to the choker: `PeerJoined`, `InterestChanged`, `PeerLeft` (`do_send`).
 //! - to the supervisor: `PeerStatsUpdated` every statistics interval, `DiskFailed` if a read
 //!   fails, and `PeerDisconnected` with the reason as it stops (`do_send`).
 //!
 //! # Backpressure
-//! Download: a received block goes to a task detached from the actor (so it completes, and
-//! the piece manager learns of the write, even if the connection drops meanwhile) that asks
-//! the piece manager, writes to disk with `send().await`, and reports the write. At most
-//! `max_blocks_to_disk` such tasks per connection: at the cap the connection requests
-//! nothing more, so the peer sends nothing more than what is already requested. A
-//! connection therefore holds at most `max_blocks_to_disk + max_requests` received blocks.
+//! Download: the connection holds no block past the end of the turn that read it, and it
+//! receives only what it requested (`max_requests` at most outstanding); it requests more
+//! only as the piece manager hands out blocks, which it stops doing while the disk is
+//! behind (see the piece manager).
 //! Upload: at most `max_reads_in_flight` blocks being read from disk, and none while more
 //! than `write_buffer_limit` bytes wait for the socket. Disk reads start at the end of a
 //! turn, so the requests that came in together are read together (adjacent blocks of a piece
@@ -63,12 +61,10 @@
 //! - `upload`: serving the peer's requests.
 //! - `writer`: `FrameWriter`.
 //! - `links`: [`PeerLinks`]; `handle`: [`PeerHandle`].
-//! - `leave`: `LeaveNotice`, which sends `PeerLeft` after the last received block.
 
 mod download;
 pub mod handle;
 mod handlers;
-mod leave;
 mod links;
 pub mod msg;
 #[cfg(test)]
@@ -82,7 +78,6 @@ mod writer;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::{Actor, ActorContext, ActorFutureExt, Addr, AsyncContext, Context, WrapFuture};
@@ -91,18 +86,18 @@ use bt_proto::PeerId;
 use bt_proto::bitfield::Bitfield;
 use bt_proto::geometry::{BlockRef, Lengths};
 use bt_proto::wire::{DecoderConfig, PeerMessage};
+use bytes::Bytes;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio_util::codec::FramedRead;
 use tracing::{Span, debug};
 
 pub use handle::PeerHandle;
-use leave::LeaveNotice;
 pub use links::PeerLinks;
 
 use crate::actors::census::Alive;
 use crate::actors::choker::msg as choker;
-use crate::actors::piece_manager::msg::PeerJoined;
+use crate::actors::piece_manager::msg::{PeerJoined, PeerLeft};
 use crate::actors::supervisor::msg::{PeerDisconnected, PeerExit, PeerStatsUpdated, PeerTransfer};
 use crate::choker::PeerKey;
 use crate::config::PeerSettings;
@@ -163,8 +158,10 @@ pub struct PeerSession {
     /// Blocks the piece manager picked for this peer that are not requested yet: a reserve
     /// so the pipeline need not wait for the piece manager (see `download`).
     picked: VecDeque<BlockRef>,
-    /// Received blocks whose detached disk task has not finished.
-    to_disk: usize,
+    /// Blocks received in this turn, for the piece manager at its end.
+    received: Vec<(BlockRef, Bytes)>,
+    /// `received` goes to the piece manager at the end of this turn.
+    blocks_scheduled: bool,
     /// The peer's requests waiting for a disk read, oldest first.
     uploads: VecDeque<BlockRef>,
     /// Blocks being read from disk (adjacent ones share one read).
@@ -183,8 +180,6 @@ pub struct PeerSession {
     reported: PeerTransfer,
     /// Why the connection ends, once known.
     exit: Option<PeerExit>,
-    /// Sends `PeerLeft` once the actor and every block task have let go of it.
-    leave: Option<Arc<LeaveNotice>>,
     span: Span,
     _permit: Option<OwnedSemaphorePermit>,
     _alive: Option<Alive>,
@@ -214,10 +209,6 @@ impl PeerSession {
         let upload_throttle = Throttle::new(setup.settings.upload_limit, setup.limits.upload, now);
         let download_throttle =
             Throttle::new(setup.settings.download_limit, setup.limits.download, now);
-        let leave = Arc::new(LeaveNotice::new(
-            setup.links.manager.left.clone(),
-            setup.key,
-        ));
         Self {
             key: setup.key,
             state: PeerState::new(setup.lengths, setup.negotiated, setup.config, now),
@@ -228,7 +219,8 @@ impl PeerSession {
             stats_interval: setup.stats_interval,
             asking: false,
             picked: VecDeque::new(),
-            to_disk: 0,
+            received: Vec::new(),
+            blocks_scheduled: false,
             uploads: VecDeque::new(),
             reading: 0,
             uploads_scheduled: false,
@@ -238,7 +230,6 @@ impl PeerSession {
             download_waiting: false,
             reported: PeerTransfer::default(),
             exit,
-            leave: Some(leave),
             span,
             _permit: setup.permit,
             _alive: setup.alive,
@@ -394,8 +385,9 @@ impl Actor for PeerSession {
             .take()
             .unwrap_or(PeerExit::Closed(DisconnectReason::TorrentStopping));
         debug!(parent: &self.span, reason = %exit, "peer disconnected");
-        // `PeerLeft` goes once the block tasks still waiting on the piece manager are done.
-        self.leave.take();
+        // The blocks received last, then `PeerLeft`: one queue, so in this order.
+        self.hand_over_blocks();
+        self.links.manager.left.do_send(PeerLeft { key: self.key });
         self.links
             .choker_left
             .do_send(choker::PeerLeft { key: self.key });

@@ -20,7 +20,7 @@ use super::msg::{SetInterest, Unchoke};
 use super::tests_upload::ReadLog;
 use super::*;
 use crate::actors::choker::msg as choker;
-use crate::actors::disk::{DiskWriter, ReadBlock};
+use crate::actors::disk::DiskWriter;
 use crate::actors::piece_manager::PieceManagerLink;
 use crate::actors::piece_manager::msg::*;
 use crate::actors::supervisor::msg::DiskFailed;
@@ -36,15 +36,15 @@ pub(super) const LEN: usize = 2 * PIECE as usize + 5000;
 pub(super) enum Event {
     Joined,
     Bitfield,
-    Written,
+    Received(Vec<(BlockRef, Bytes)>),
     DiskFailed,
     Released(usize),
     Left,
     Disconnected(PeerExit),
 }
 
-/// Stands in for the piece manager (hands out `blocks` once, accepts every block), the
-/// choker and the supervisor.
+/// Stands in for the piece manager (hands out `blocks` once, reports the blocks received),
+/// the choker and the supervisor.
 struct Stub {
     tx: UnboundedSender<Event>,
     blocks: Vec<BlockRef>,
@@ -74,10 +74,7 @@ stub!(BitfieldReceived, |_m, _me| Some(Event::Bitfield));
 stub!(HaveReceived, |_m, _me| None);
 stub!(HaveAllReceived, |_m, _me| None);
 stub!(PeerLeft, |_m, _me| Some(Event::Left));
-stub!(BlockWritten, |m, _me| {
-    m.result.expect("the write succeeds");
-    Some(Event::Written)
-});
+stub!(BlocksReceived, |m, _me| Some(Event::Received(m.blocks)));
 stub!(RequestsReleased, |m, _me| Some(Event::Released(
     m.blocks.len()
 )));
@@ -93,13 +90,6 @@ impl Handler<RequestBlocks> for Stub {
     fn handle(&mut self, msg: RequestBlocks, _: &mut Context<Self>) -> Self::Result {
         let n = msg.max.min(self.blocks.len());
         MessageResult(self.blocks.drain(..n).collect())
-    }
-}
-
-impl Handler<BlockReceived> for Stub {
-    type Result = bool;
-    fn handle(&mut self, _: BlockReceived, _: &mut Context<Self>) -> bool {
-        true
     }
 }
 
@@ -176,7 +166,7 @@ pub(super) async fn fixture(seeding: bool, settings: PeerSettings, config: PeerC
         settings,
         stats_interval: Duration::from_millis(100),
         limits: SessionLimits::default(),
-        links: links(&stub, &disk, &read_log),
+        links: links(&stub, &read_log),
         span: Span::none(),
         permit: None,
         alive: None,
@@ -194,7 +184,7 @@ pub(super) async fn fixture(seeding: bool, settings: PeerSettings, config: PeerC
     }
 }
 
-fn links(stub: &Addr<Stub>, disk: &Addr<DiskWriter>, reads: &Addr<ReadLog>) -> PeerLinks {
+fn links(stub: &Addr<Stub>, reads: &Addr<ReadLog>) -> PeerLinks {
     PeerLinks {
         manager: PieceManagerLink::of(stub),
         choker_joined: stub.clone().recipient(),
@@ -203,7 +193,6 @@ fn links(stub: &Addr<Stub>, disk: &Addr<DiskWriter>, reads: &Addr<ReadLog>) -> P
         disconnected: stub.clone().recipient(),
         stats: stub.clone().recipient(),
         disk_failed: stub.clone().recipient(),
-        write: disk.clone().recipient(),
         read: reads.clone().recipient(),
     }
 }
@@ -240,7 +229,7 @@ pub(super) async fn event(events: &mut UnboundedReceiver<Event>) -> Event {
 }
 
 #[actix::test]
-async fn downloads_requested_blocks_to_disk() {
+async fn hands_the_blocks_it_requested_to_the_piece_manager_in_batches() {
     let mut f = fixture(false, PeerSettings::default(), PeerConfig::default()).await;
     assert!(matches!(event(&mut f.events).await, Event::Joined));
     let full = Bitfield::full(f.lengths.piece_count() as usize);
@@ -254,33 +243,47 @@ async fn downloads_requested_blocks_to_disk() {
         .pieces()
         .map(|p| f.lengths.block_count(p))
         .sum::<u32>() as usize;
-    let mut served = 0;
-    while served < total {
-        let PeerMessage::Request(BlockRequest {
-            piece,
-            offset,
-            length,
-        }) = recv(&mut f.remote).await
-        else {
-            continue;
-        };
-        f.answer(piece, offset, length).await;
-        served += 1;
-    }
-    let mut written = 0;
-    while written < total {
-        if let Event::Written = event(&mut f.events).await {
-            written += 1;
+    // Collect every request first, then answer them all in one write.
+    let mut requests = Vec::new();
+    while requests.len() < total {
+        if let PeerMessage::Request(request) = recv(&mut f.remote).await {
+            requests.push(request);
         }
     }
-    let first = f.lengths.block(f.lengths.piece(0).unwrap(), 0).unwrap();
-    let on_disk = f
-        .disk
-        .send(ReadBlock { block: first })
+    let mut frames = bytes::BytesMut::new();
+    for BlockRequest {
+        piece,
+        offset,
+        length,
+    } in requests
+    {
+        let start =
+            f.lengths.piece_offset(f.lengths.piece(piece).unwrap()) as usize + offset as usize;
+        let data = Bytes::copy_from_slice(&f.data[start..start + length as usize]);
+        let message = PeerMessage::Piece {
+            piece,
+            offset,
+            data,
+        };
+        tokio_util::codec::Encoder::encode(&mut PeerCodec::default(), message, &mut frames)
+            .unwrap();
+    }
+    tokio::io::AsyncWriteExt::write_all(f.remote.get_mut(), &frames)
         .await
-        .unwrap()
         .unwrap();
-    assert_eq!(&on_disk[..], &f.data[..first.len as usize]);
+    let mut received = Vec::new();
+    let mut messages = 0;
+    while received.len() < total {
+        if let Event::Received(blocks) = event(&mut f.events).await {
+            received.extend(blocks);
+            messages += 1;
+        }
+    }
+    assert!(messages < total, "{total} blocks in {messages} messages");
+    for (block, data) in received {
+        let start = f.lengths.piece_offset(block.piece) as usize + block.offset as usize;
+        assert_eq!(&data[..], &f.data[start..start + block.len as usize]);
+    }
 }
 
 #[actix::test]

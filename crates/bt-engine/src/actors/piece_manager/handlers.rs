@@ -4,13 +4,11 @@ use actix::{ActorContext, Context, Handler, MessageResult};
 use tracing::{debug, trace};
 
 use super::msg::{
-    BitfieldReceived, BlockReceived, BlockWritten, HaveAllReceived, HaveReceived, PeerJoined,
-    PeerLeft, RequestBlocks, RequestsReleased, Shutdown,
+    BitfieldReceived, BlocksReceived, HaveAllReceived, HaveReceived, PeerJoined, PeerLeft,
+    RequestBlocks, RequestsReleased, Shutdown,
 };
 use super::{PeerLinks, PieceManager};
 use crate::actors::peer::msg::SetInterest;
-use crate::actors::supervisor::msg::DiskFailed;
-use crate::picker::BlockOutcome;
 
 impl Handler<PeerJoined> for PieceManager {
     type Result = ();
@@ -76,38 +74,22 @@ impl Handler<RequestBlocks> for PieceManager {
     type Result = MessageResult<RequestBlocks>;
 
     fn handle(&mut self, msg: RequestBlocks, _: &mut Context<Self>) -> Self::Result {
+        if self.is_backlogged() {
+            // The connection asks again after its next block or tick.
+            trace!(parent: &self.span, key = msg.key.0, "no blocks: the disk is behind");
+            return MessageResult(Vec::new());
+        }
         let blocks = self.picker.pick_blocks(msg.key, msg.max);
         trace!(parent: &self.span, key = msg.key.0, max = msg.max, picked = blocks.len(), "pick");
         MessageResult(blocks)
     }
 }
 
-impl Handler<BlockReceived> for PieceManager {
-    type Result = bool;
-
-    fn handle(&mut self, msg: BlockReceived, _: &mut Context<Self>) -> bool {
-        let answer = self.picker.block_received(msg.key, &msg.block);
-        self.send_cancels(answer.cancels);
-        if answer.outcome != BlockOutcome::New {
-            return false;
-        }
-        *self.writes.entry(msg.block.piece).or_default() += 1;
-        if let Some(piece) = answer.piece_complete {
-            self.complete.insert(piece);
-        }
-        true
-    }
-}
-
-impl Handler<BlockWritten> for PieceManager {
+impl Handler<BlocksReceived> for PieceManager {
     type Result = ();
 
-    fn handle(&mut self, msg: BlockWritten, ctx: &mut Context<Self>) {
-        let failed = msg.result.is_err();
-        if let Err(error) = msg.result {
-            self.outputs.disk_failed.do_send(DiskFailed { error });
-        }
-        self.block_written(ctx, msg.block, failed);
+    fn handle(&mut self, msg: BlocksReceived, ctx: &mut Context<Self>) {
+        self.blocks_received(ctx, msg.key, msg.blocks);
     }
 }
 

@@ -1,59 +1,84 @@
-//! `PieceManager`: one per torrent; decides which blocks each connection requests, and what
-//! becomes of each piece once its blocks are on disk.
+//! `PieceManager`: one per torrent; decides which blocks each connection requests, keeps the
+//! blocks received until their piece is complete, and decides what becomes of each piece.
 //!
 //! # What it owns
 //! The torrent's [`PiecePicker`] (a [`StandardPicker`](crate::picker::StandardPicker) behind
 //! the trait): our pieces, every peer's pieces and the availability counts, the pieces in
-//! flight block by block, strikes and bans. Besides, per piece, how many of its blocks are
-//! still on their way to disk, so a piece is hashed only once all of it is written.
+//! flight block by block, strikes and bans. Besides, the received blocks of the pieces in
+//! flight (`assembly`): in memory up to the buffer limit, each piece then hashed from memory
+//! and written in one go; beyond it, written block by block and hashed by reading back.
 //!
 //! # Messages in and out
 //! In ([`msg`]), from the connections: [`msg::PeerJoined`],
 //! [`msg::BitfieldReceived`], [`msg::HaveReceived`],
 //! [`msg::HaveAllReceived`], [`msg::PeerLeft`],
-//! [`msg::RequestBlocks`] → blocks, [`msg::BlockReceived`] →
-//! write or drop, [`msg::BlockWritten`],
+//! [`msg::RequestBlocks`] → blocks, [`msg::BlocksReceived`],
 //! [`msg::RequestsReleased`]; from the supervisor: [`msg::Shutdown`].
 //!
 //! Out: to each connection's recipients, `SetInterest` (after any event that changes what a
 //! peer can give us) and `CancelBlocks` (endgame copies that arrived elsewhere), by
-//! `do_send`; to the disk pool, `VerifyPiece` (`send().await`, one per completed piece); to
-//! the supervisor, `PieceVerified`, `PieceFailed` (with the peers to ban) and `DiskFailed`,
-//! by `do_send`. It never names the connection or supervisor types.
+//! `do_send`; to the disk pool, by `send().await`: `StorePiece` (a complete piece kept in
+//! memory: hashed, written if good), or `WriteBlock` (a block of a piece written through) and
+//! `VerifyPiece` (such a piece once its last write is done); to the supervisor,
+//! `PieceVerified`, `PieceFailed` (with the peers to ban) and `DiskFailed`, by `do_send`. It
+//! never names the connection or supervisor types.
+//!
+//! # Backpressure
+//! A piece counts as in flight for the picker until it is hashed, so a slow disk keeps
+//! pieces in flight and the picker at its cap; memory for pieces is capped by the buffer
+//! limit, and write-through blocks on their way to disk by `assembly`'s cap, beyond which
+//! [`msg::RequestBlocks`] hands out nothing.
 //!
 //! # Timers
 //! None: connections ask for work when their pipelines have room.
 //!
 //! # What stops it
 //! [`msg::Shutdown`] from the supervisor.
+//!
+//! # Layout
+//! - this module: the actor, its setup and links.
+//! - `handlers`: the messages.
+//! - `pieces`: received blocks to disk, and the fate of each hashed piece.
+//! - `assembly`: [`assembly::Assembly`], the blocks of each piece in flight.
 
+mod assembly;
 mod handlers;
 pub mod msg;
+mod pieces;
 #[cfg(test)]
 mod tests;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use actix::{Actor, ActorFutureExt, Addr, AsyncContext, Context, Handler, Recipient, WrapFuture};
-use bt_proto::geometry::{BlockRef, PieceIndex};
-use tracing::{Span, debug, warn};
+use actix::{Actor, Addr, Context, Handler, Recipient};
+use bt_proto::geometry::{BlockRef, Lengths};
+use tracing::{Span, debug};
 
 use crate::actors::census::Alive;
-use crate::actors::disk::{DiskError, VerifyPiece};
+use crate::actors::disk::{StorePiece, VerifyPiece, WriteBlock};
 use crate::actors::peer::msg::{CancelBlocks, SetInterest};
 use crate::actors::supervisor::msg::{DiskFailed, PieceFailed, PieceVerified};
 use crate::choker::PeerKey;
 use crate::picker::PiecePicker;
+use assembly::Assembly;
 use msg::{
-    BitfieldReceived, BlockReceived, BlockWritten, HaveAllReceived, HaveReceived, PeerJoined,
-    PeerLeft, RequestBlocks, RequestsReleased,
+    BitfieldReceived, BlocksReceived, HaveAllReceived, HaveReceived, PeerJoined, PeerLeft,
+    RequestBlocks, RequestsReleased,
 };
+
+/// The default of [`PieceManagerSetup::buffer_limit`]: 32 MiB, every piece in flight of a
+/// torrent with pieces up to 1 MiB (the picker's default cap is 32 pieces).
+pub const DEFAULT_BUFFER_LIMIT: u64 = 32 << 20;
 
 /// Where the piece manager's results go: the disk pool and the supervisor.
 #[derive(Debug, Clone)]
 pub struct PieceManagerOutputs {
-    /// Hashes completed pieces.
+    /// Hashes complete pieces kept in memory, and writes them.
+    pub store: Recipient<StorePiece>,
+    /// Writes the blocks of pieces not kept in memory.
+    pub write: Recipient<WriteBlock>,
+    /// Hashes complete pieces written block by block, reading them back.
     pub verify: Recipient<VerifyPiece>,
     /// Told of each piece new to us.
     pub verified: Recipient<PieceVerified>,
@@ -70,6 +95,11 @@ pub struct PieceManagerSetup {
     pub picker: Box<dyn PiecePicker>,
     /// Every piece's SHA-1, in order.
     pub hashes: Arc<[[u8; 20]]>,
+    /// The torrent's geometry.
+    pub lengths: Lengths,
+    /// Bytes of pieces kept in memory until complete (see the module docs); 0 writes every
+    /// block through. [`DEFAULT_BUFFER_LIMIT`] unless configured.
+    pub buffer_limit: u64,
     /// Where results go.
     pub outputs: PieceManagerOutputs,
     /// The torrent's span.
@@ -94,10 +124,8 @@ pub struct PieceManagerLink {
     pub left: Recipient<PeerLeft>,
     /// [`RequestBlocks`].
     pub request: Recipient<RequestBlocks>,
-    /// [`BlockReceived`].
-    pub received: Recipient<BlockReceived>,
-    /// [`BlockWritten`].
-    pub written: Recipient<BlockWritten>,
+    /// [`BlocksReceived`].
+    pub received: Recipient<BlocksReceived>,
     /// [`RequestsReleased`].
     pub released: Recipient<RequestsReleased>,
 }
@@ -113,8 +141,7 @@ impl PieceManagerLink {
             + Handler<HaveAllReceived>
             + Handler<PeerLeft>
             + Handler<RequestBlocks>
-            + Handler<BlockReceived>
-            + Handler<BlockWritten>
+            + Handler<BlocksReceived>
             + Handler<RequestsReleased>,
     {
         Self {
@@ -125,7 +152,6 @@ impl PieceManagerLink {
             left: actor.clone().recipient(),
             request: actor.clone().recipient(),
             received: actor.clone().recipient(),
-            written: actor.clone().recipient(),
             released: actor.clone().recipient(),
         }
     }
@@ -145,10 +171,8 @@ pub struct PieceManager {
     hashes: Arc<[[u8; 20]]>,
     outputs: PieceManagerOutputs,
     peers: HashMap<PeerKey, PeerLinks>,
-    /// Blocks of each piece that were accepted and are not yet written.
-    writes: HashMap<PieceIndex, u32>,
-    /// Pieces whose every block arrived, waiting for their writes to finish before hashing.
-    complete: std::collections::HashSet<PieceIndex>,
+    /// The received blocks of the pieces in flight.
+    assembly: Assembly,
     span: Span,
     _alive: Option<Alive>,
 }
@@ -161,8 +185,7 @@ impl PieceManager {
             hashes: setup.hashes,
             outputs: setup.outputs,
             peers: HashMap::new(),
-            writes: HashMap::new(),
-            complete: Default::default(),
+            assembly: Assembly::new(setup.lengths, setup.buffer_limit),
             span: setup.span,
             _alive: setup.alive,
         }
@@ -186,65 +209,6 @@ impl PieceManager {
         for (key, blocks) in by_peer {
             if let Some(links) = self.peers.get(&key) {
                 links.cancel.do_send(CancelBlocks { blocks });
-            }
-        }
-    }
-
-    /// Books one written (or failed) block; hashes its piece if that was the last write.
-    fn block_written(&mut self, ctx: &mut Context<Self>, block: BlockRef, failed: bool) {
-        let piece = block.piece;
-        let remaining = match self.writes.get_mut(&piece) {
-            Some(n) => {
-                *n = n.saturating_sub(1);
-                *n
-            }
-            None => 0,
-        };
-        if remaining == 0 {
-            self.writes.remove(&piece);
-            if self.complete.remove(&piece) && !failed {
-                self.verify(ctx, piece);
-            }
-        }
-    }
-
-    /// Hashes a piece on the disk pool and books the result.
-    fn verify(&mut self, ctx: &mut Context<Self>, piece: PieceIndex) {
-        let Some(expected) = self.hashes.get(piece.as_usize()).copied() else {
-            return;
-        };
-        let request = self.outputs.verify.send(VerifyPiece { piece, expected });
-        ctx.spawn(request.into_actor(self).map(move |result, act, _ctx| {
-            let result = result.map_err(DiskError::from).and_then(|r| r);
-            act.hashed(piece, result);
-        }));
-    }
-
-    /// What a hash result means: a new piece, a failed one, or a disk error.
-    fn hashed(&mut self, piece: PieceIndex, result: Result<bool, DiskError>) {
-        let span = self.span.clone();
-        let _e = span.enter();
-        match result {
-            Ok(true) => {
-                if self.picker.piece_verified(piece) {
-                    debug!(%piece, missing = self.picker.missing_count(), "piece verified");
-                    self.outputs.verified.do_send(PieceVerified { piece });
-                }
-                self.send_interest_changes();
-            }
-            Ok(false) => {
-                let struck = self.picker.piece_contributors(piece);
-                let banned = self.picker.piece_failed(piece);
-                debug!(%piece, banned = banned.len(), "piece failed its hash check");
-                self.outputs.failed.do_send(PieceFailed {
-                    piece,
-                    struck,
-                    banned,
-                });
-            }
-            Err(error) => {
-                warn!(%piece, %error, "piece could not be hashed");
-                self.outputs.disk_failed.do_send(DiskFailed { error });
             }
         }
     }

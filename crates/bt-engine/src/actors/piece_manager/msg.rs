@@ -2,19 +2,21 @@
 //! connections (or stubs standing in for them) except [`Shutdown`], from the supervisor.
 //!
 //! # Backpressure
-//! - [`RequestBlocks`] and [`BlockReceived`] are `send().await`ed: a connection has at most one
-//!   [`RequestBlocks`] in flight, and one [`BlockReceived`] per block on its way to disk
-//!   (capped per connection), so the 16-slot mailbox pushes back on the connections when the
-//!   piece manager falls behind.
+//! - [`RequestBlocks`] is `send().await`ed: a connection has at most one in flight.
+//! - [`BlocksReceived`] is sent with `do_send`, so it keeps its place among the connection's
+//!   other events (a [`PeerLeft`] never overtakes blocks received before it). It is bounded
+//!   by the requests the connection has outstanding (a block nobody requested is refused by
+//!   the connection), and the connection requests more only as the piece manager hands out
+//!   blocks: a piece manager that falls behind answers [`RequestBlocks`] late, and hands out
+//!   nothing while too many blocks are on their way to disk.
 //! - The others are small events sent with `do_send`: one per BITFIELD, HAVE, time-out batch,
-//!   connection start or end, and one [`BlockWritten`] per block written (bounded like the
-//!   blocks themselves).
+//!   connection start or end.
 
 use actix::{Message, Recipient};
 use bt_proto::bitfield::Bitfield;
 use bt_proto::geometry::{BlockRef, PieceIndex};
+use bytes::Bytes;
 
-use crate::actors::disk::DiskError;
 use crate::actors::peer::msg::{CancelBlocks, SetInterest};
 use crate::choker::PeerKey;
 
@@ -78,27 +80,16 @@ pub struct RequestBlocks {
     pub max: usize,
 }
 
-/// Query: a block we requested arrived from the peer. The answer says whether to write it to
-/// disk (`true`) or drop it (a duplicate from endgame, or a block no longer wanted); a write
-/// must be followed by [`BlockWritten`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Message)]
-#[rtype(result = "bool")]
-pub struct BlockReceived {
-    /// The connection.
-    pub key: PeerKey,
-    /// The block.
-    pub block: BlockRef,
-}
-
-/// Event: a block [`BlockReceived`] said to write is on disk (or failed to get there). A
-/// piece is hashed once its last block is written.
+/// Event: blocks we requested arrived from the peer, every one received in one turn of the
+/// connection (those of one socket read, typically), in order. The piece manager keeps those
+/// still needed and drops the rest (duplicates from endgame, blocks no longer wanted).
 #[derive(Debug, Clone, PartialEq, Eq, Message)]
 #[rtype(result = "()")]
-pub struct BlockWritten {
-    /// The block.
-    pub block: BlockRef,
-    /// The disk's answer.
-    pub result: Result<(), DiskError>,
+pub struct BlocksReceived {
+    /// The connection.
+    pub key: PeerKey,
+    /// Each block with its bytes, as the connection read them (sharing its read buffer).
+    pub blocks: Vec<(BlockRef, Bytes)>,
 }
 
 /// Event: requests that will not be answered (timed out, rejected, or dropped by a CHOKE);

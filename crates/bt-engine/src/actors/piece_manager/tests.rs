@@ -1,20 +1,22 @@
-//! The piece manager with a real disk pool and stub connections and supervisor: blocks are
-//! picked, written, hashed, announced; a corrupt piece bans its sender; a failed write is a
-//! disk error.
+//! The piece manager with a real disk pool (or a broken one) and stub connections and
+//! supervisor, with pieces kept in memory and written through: blocks are picked, hashed,
+//! written, announced; a corrupt piece bans its sender; a failed store or write is a disk
+//! error; a disk that falls behind gets no more work.
 
 use std::sync::Arc;
 
-use actix::{Actor, Addr};
+use actix::{Actor, Addr, Context, Handler, Recipient, ResponseFuture};
 use bt_proto::bitfield::Bitfield;
 use bt_proto::geometry::{BlockRef, Lengths};
 use bytes::Bytes;
 use tempfile::TempDir;
 
+use super::assembly::MAX_WRITES_IN_FLIGHT;
 use super::msg::*;
 use super::*;
-use crate::actors::disk::{DiskWriter, WriteBlock};
+use crate::actors::disk::{DiskError, DiskWriter, ReadBlock, StorePiece, VerifyPiece, WriteBlock};
 use crate::actors::supervisor::msg::PieceVerified;
-use crate::actors::test_support::{Recorder, Seen, TIMEOUT, next, next_matching};
+use crate::actors::test_support::{Recorder, Seen, next, next_matching};
 use crate::picker::{PickerConfig, StandardPicker};
 use crate::storage::test_support::{payload, single_file};
 use crate::storage::{Storage, StorageConfig};
@@ -31,9 +33,43 @@ struct Fixture {
     supervisor: tokio::sync::mpsc::UnboundedReceiver<Seen>,
 }
 
-fn fixture(picker: PickerConfig) -> Fixture {
+/// Where the piece manager's disk work goes.
+struct DiskLinks {
+    store: Recipient<StorePiece>,
+    write: Recipient<WriteBlock>,
+    verify: Recipient<VerifyPiece>,
+}
+
+impl DiskLinks {
+    fn of<A>(actor: &Addr<A>) -> Self
+    where
+        A: Actor + Handler<StorePiece> + Handler<WriteBlock> + Handler<VerifyPiece>,
+        A::Context: actix::dev::ToEnvelope<A, StorePiece>
+            + actix::dev::ToEnvelope<A, WriteBlock>
+            + actix::dev::ToEnvelope<A, VerifyPiece>,
+    {
+        Self {
+            store: actor.clone().recipient(),
+            write: actor.clone().recipient(),
+            verify: actor.clone().recipient(),
+        }
+    }
+}
+
+/// A manager over a real disk pool, keeping up to `buffer_limit` bytes of pieces in memory.
+fn fixture(picker: PickerConfig, buffer_limit: u64) -> Fixture {
+    fixture_on(picker, buffer_limit, LEN, None)
+}
+
+/// [`fixture`] with a payload of `len` bytes, and `disk` (if given) instead of the pool.
+fn fixture_on(
+    picker: PickerConfig,
+    buffer_limit: u64,
+    len: usize,
+    disk_links: Option<DiskLinks>,
+) -> Fixture {
     let dir = TempDir::new().unwrap();
-    let data = payload(LEN, 9);
+    let data = payload(len, 9);
     let info = single_file("f", PIECE, &data);
     let storage = Storage::open(dir.path(), &info, &StorageConfig::default()).unwrap();
     let lengths = *storage.lengths();
@@ -47,11 +83,16 @@ fn fixture(picker: PickerConfig) -> Fixture {
         1,
     )
     .unwrap();
+    let links = disk_links.unwrap_or_else(|| DiskLinks::of(&disk));
     let manager = PieceManager::new(PieceManagerSetup {
         picker: Box::new(picker),
         hashes: Arc::from(info.pieces.clone()),
+        lengths,
+        buffer_limit,
         outputs: PieceManagerOutputs {
-            verify: disk.clone().recipient(),
+            store: links.store,
+            write: links.write,
+            verify: links.verify,
             verified: supervisor_addr.clone().recipient(),
             failed: supervisor_addr.clone().recipient(),
             disk_failed: supervisor_addr.recipient(),
@@ -69,6 +110,9 @@ fn fixture(picker: PickerConfig) -> Fixture {
         supervisor,
     }
 }
+
+/// Pieces kept in memory (the default), and every block written through.
+const BOTH_WAYS: [u64; 2] = [DEFAULT_BUFFER_LIMIT, 0];
 
 /// A stub connection registered with the manager, announcing every piece.
 async fn join_seed(f: &Fixture, key: u64) -> tokio::sync::mpsc::UnboundedReceiver<Seen> {
@@ -92,148 +136,191 @@ fn bytes_of(f: &Fixture, block: &BlockRef) -> Bytes {
     Bytes::copy_from_slice(&f.data[start..start + block.len as usize])
 }
 
-/// What a connection does with a block: ask, write if told to, report the write.
-async fn deliver(f: &Fixture, key: u64, block: BlockRef, data: Bytes) -> bool {
-    let key = PeerKey(key);
-    let write = f.manager.send(BlockReceived { key, block }).await.unwrap();
-    if write {
-        let result = f.disk.send(WriteBlock { block, data }).await.unwrap();
-        f.manager.do_send(BlockWritten { block, result });
-    }
-    write
+/// What a connection does with the blocks it received in one turn.
+fn deliver(f: &Fixture, key: u64, blocks: Vec<(BlockRef, Bytes)>) {
+    f.manager.do_send(BlocksReceived {
+        key: PeerKey(key),
+        blocks,
+    });
+}
+
+async fn ask(f: &Fixture, key: u64, max: usize) -> Vec<BlockRef> {
+    f.manager
+        .send(RequestBlocks {
+            key: PeerKey(key),
+            max,
+        })
+        .await
+        .unwrap()
 }
 
 #[actix::test]
-async fn blocks_are_picked_written_hashed_and_announced() {
-    let mut f = fixture(PickerConfig::default());
-    let mut peer = join_seed(&f, 1).await;
-    assert_eq!(next(&mut peer).await, Seen::Interest(true));
-    let blocks = f
-        .manager
-        .send(RequestBlocks {
-            key: PeerKey(1),
-            max: 100,
-        })
-        .await
-        .unwrap();
-    assert_eq!(blocks.len(), 6, "three pieces of two blocks");
-    for block in blocks {
-        let data = bytes_of(&f, &block);
-        assert!(deliver(&f, 1, block, data.clone()).await);
-        assert!(
-            !deliver(&f, 1, block, data).await,
-            "a second copy is dropped"
+async fn blocks_are_picked_hashed_written_and_announced() {
+    for limit in BOTH_WAYS {
+        let mut f = fixture(PickerConfig::default(), limit);
+        let mut peer = join_seed(&f, 1).await;
+        assert_eq!(next(&mut peer).await, Seen::Interest(true));
+        let blocks = ask(&f, 1, 100).await;
+        assert_eq!(blocks.len(), 6, "three pieces of two blocks");
+        for block in blocks {
+            let data = bytes_of(&f, &block);
+            // A second copy (an endgame race) is dropped.
+            deliver(&f, 1, vec![(block, data.clone()), (block, data)]);
+        }
+        let mut verified = Vec::new();
+        while verified.len() < 3 {
+            match next(&mut f.supervisor).await {
+                Seen::Verified(PieceVerified { piece }) => verified.push(piece.get()),
+                other => panic!("limit {limit}: {other:?}"),
+            }
+        }
+        verified.sort_unstable();
+        assert_eq!(verified, vec![0, 1, 2]);
+        assert_eq!(
+            next_matching(&mut peer, |s| matches!(s, Seen::Interest(_))).await,
+            Seen::Interest(false),
+            "nothing left to want"
+        );
+        let whole = BlockRef {
+            piece: f.lengths.piece(0).unwrap(),
+            offset: 0,
+            len: PIECE,
+        };
+        let on_disk = f.disk.send(ReadBlock { block: whole }).await.unwrap();
+        assert_eq!(
+            &on_disk.unwrap()[..],
+            &f.data[..PIECE as usize],
+            "limit {limit}"
         );
     }
-    let mut verified = Vec::new();
-    while verified.len() < 3 {
-        if let Seen::Verified(PieceVerified { piece }) = next(&mut f.supervisor).await {
-            verified.push(piece.get());
-        }
-    }
-    verified.sort_unstable();
-    assert_eq!(verified, vec![0, 1, 2]);
-    assert_eq!(
-        next_matching(&mut peer, |s| matches!(s, Seen::Interest(_))).await,
-        Seen::Interest(false),
-        "nothing left to want"
-    );
 }
 
 #[actix::test]
 async fn a_corrupt_piece_bans_its_sender_and_is_fetched_again() {
-    let config = PickerConfig {
-        max_strikes: 1,
-        ..PickerConfig::default()
-    };
-    let mut f = fixture(config);
-    let _liar = join_seed(&f, 1).await;
-    let blocks = f
-        .manager
-        .send(RequestBlocks {
-            key: PeerKey(1),
-            max: 2,
-        })
-        .await
-        .unwrap();
-    let piece = blocks[0].piece;
-    assert!(blocks.iter().all(|b| b.piece == piece));
-    for block in blocks {
-        let garbage = Bytes::from(vec![0xee; block.len as usize]);
-        assert!(deliver(&f, 1, block, garbage).await);
+    for limit in BOTH_WAYS {
+        let config = PickerConfig {
+            max_strikes: 1,
+            ..PickerConfig::default()
+        };
+        let mut f = fixture(config, limit);
+        let _liar = join_seed(&f, 1).await;
+        let blocks = ask(&f, 1, 2).await;
+        let piece = blocks[0].piece;
+        assert!(blocks.iter().all(|b| b.piece == piece));
+        let garbage = blocks
+            .iter()
+            .map(|b| (*b, Bytes::from(vec![0xee; b.len as usize])))
+            .collect();
+        deliver(&f, 1, garbage);
+        let failed = next(&mut f.supervisor).await;
+        assert_eq!(
+            failed,
+            Seen::Failed(crate::actors::supervisor::msg::PieceFailed {
+                piece,
+                struck: vec![PeerKey(1)],
+                banned: vec![PeerKey(1)],
+            }),
+            "limit {limit}"
+        );
+        let mut honest = join_seed(&f, 2).await;
+        assert_eq!(next(&mut honest).await, Seen::Interest(true));
+        let again = ask(&f, 2, 100).await;
+        assert!(again.iter().any(|b| b.piece == piece), "{again:?}");
+        assert!(
+            ask(&f, 1, 100).await.is_empty(),
+            "a banned peer gets no work"
+        );
     }
-    let failed = next(&mut f.supervisor).await;
-    assert_eq!(
-        failed,
-        Seen::Failed(crate::actors::supervisor::msg::PieceFailed {
-            piece,
-            struck: vec![PeerKey(1)],
-            banned: vec![PeerKey(1)],
+}
+
+/// A disk pool that fails every request, or (`hold`) never answers writes.
+struct BrokenDisk {
+    hold: bool,
+}
+
+impl Actor for BrokenDisk {
+    type Context = Context<Self>;
+}
+
+impl Handler<StorePiece> for BrokenDisk {
+    type Result = Result<bool, DiskError>;
+    fn handle(&mut self, _: StorePiece, _: &mut Context<Self>) -> Self::Result {
+        Err(DiskError::Stopped)
+    }
+}
+
+impl Handler<VerifyPiece> for BrokenDisk {
+    type Result = Result<bool, DiskError>;
+    fn handle(&mut self, _: VerifyPiece, _: &mut Context<Self>) -> Self::Result {
+        Err(DiskError::Stopped)
+    }
+}
+
+impl Handler<WriteBlock> for BrokenDisk {
+    type Result = ResponseFuture<Result<(), DiskError>>;
+    fn handle(&mut self, _: WriteBlock, _: &mut Context<Self>) -> Self::Result {
+        let hold = self.hold;
+        Box::pin(async move {
+            if hold {
+                std::future::pending::<()>().await;
+            }
+            Err(DiskError::Stopped)
         })
-    );
-    let mut honest = join_seed(&f, 2).await;
-    assert_eq!(next(&mut honest).await, Seen::Interest(true));
-    let again = f
-        .manager
-        .send(RequestBlocks {
-            key: PeerKey(2),
-            max: 100,
-        })
-        .await
-        .unwrap();
-    assert!(again.iter().any(|b| b.piece == piece), "{again:?}");
-    let banned = f
-        .manager
-        .send(RequestBlocks {
-            key: PeerKey(1),
-            max: 100,
-        })
-        .await
-        .unwrap();
-    assert!(banned.is_empty(), "a banned peer gets no work");
+    }
 }
 
 #[actix::test]
-async fn a_failed_write_is_a_disk_error_for_the_supervisor() {
-    let mut f = fixture(PickerConfig::default());
+async fn a_failed_store_or_write_is_a_disk_error_for_the_supervisor() {
+    for limit in BOTH_WAYS {
+        let broken = BrokenDisk { hold: false }.start();
+        let mut f = fixture_on(
+            PickerConfig::default(),
+            limit,
+            LEN,
+            Some(DiskLinks::of(&broken)),
+        );
+        let _peer = join_seed(&f, 1).await;
+        let blocks = ask(&f, 1, 2).await;
+        deliver(
+            &f,
+            1,
+            blocks.iter().map(|b| (*b, bytes_of(&f, b))).collect(),
+        );
+        let seen = next(&mut f.supervisor).await;
+        assert_eq!(
+            seen,
+            Seen::DiskFailed(crate::actors::supervisor::msg::DiskFailed {
+                error: DiskError::Stopped
+            }),
+            "limit {limit}"
+        );
+    }
+}
+
+#[actix::test]
+async fn a_disk_that_falls_behind_gets_no_more_work() {
+    // Pieces of 32 KiB: enough of them for more blocks than may be on their way to disk.
+    let len = (MAX_WRITES_IN_FLIGHT + 10) * 16_384;
+    let held = BrokenDisk { hold: true }.start();
+    let config = PickerConfig {
+        max_pieces_in_flight: 1_000,
+        ..PickerConfig::default()
+    };
+    let f = fixture_on(config, 0, len, Some(DiskLinks::of(&held)));
     let _peer = join_seed(&f, 1).await;
-    let blocks = f
-        .manager
-        .send(RequestBlocks {
-            key: PeerKey(1),
-            max: 1,
-        })
-        .await
-        .unwrap();
-    let block = blocks[0];
+    let first = ask(&f, 1, MAX_WRITES_IN_FLIGHT).await;
+    assert_eq!(first.len(), MAX_WRITES_IN_FLIGHT);
+    assert!(!ask(&f, 1, 1).await.is_empty(), "nothing is on its way yet");
+    deliver(&f, 1, first.iter().map(|b| (*b, bytes_of(&f, b))).collect());
     assert!(
-        f.manager
-            .send(BlockReceived {
-                key: PeerKey(1),
-                block
-            })
-            .await
-            .unwrap()
-    );
-    let error = DiskError::Stopped;
-    f.manager.do_send(BlockWritten {
-        block,
-        result: Err(error.clone()),
-    });
-    let seen = tokio::time::timeout(TIMEOUT, f.supervisor.recv())
-        .await
-        .unwrap();
-    assert_eq!(
-        seen,
-        Some(Seen::DiskFailed(
-            crate::actors::supervisor::msg::DiskFailed { error }
-        ))
+        ask(&f, 1, 10).await.is_empty(),
+        "every write is still on its way"
     );
 }
 
 #[actix::test]
 async fn blocks_of_a_departed_peer_go_to_another() {
-    let f = fixture(PickerConfig::default());
+    let f = fixture(PickerConfig::default(), DEFAULT_BUFFER_LIMIT);
     let _a = join_seed(&f, 1).await;
     let _b = join_seed(&f, 2).await;
     let ask = |key, max| {

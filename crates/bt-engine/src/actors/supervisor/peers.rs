@@ -202,7 +202,6 @@ impl TorrentSupervisor {
             disconnected: me.clone().recipient(),
             stats: me.clone().recipient(),
             disk_failed: me.recipient(),
-            write: parts.disk.clone().recipient(),
             read: parts.disk.clone().recipient(),
         };
         let setup = PeerSetup {

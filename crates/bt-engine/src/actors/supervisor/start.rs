@@ -39,7 +39,11 @@ impl TorrentSupervisor {
         let setup = PieceManagerSetup {
             picker,
             hashes: Arc::from(self.metainfo.info.pieces.clone()),
+            lengths: self.lengths,
+            buffer_limit: self.config.piece_buffer_limit,
             outputs: PieceManagerOutputs {
+                store: disk.clone().recipient(),
+                write: disk.clone().recipient(),
                 verify: disk.clone().recipient(),
                 verified: me.clone().recipient(),
                 failed: me.clone().recipient(),
