@@ -107,6 +107,8 @@ pub struct Storage {
     lengths: Lengths,
     /// Behind a mutex held only to look up or open a handle, never during I/O.
     cache: Mutex<FileCache>,
+    /// Held while a whole piece is written (see `piece`).
+    piece_writes: Mutex<()>,
     hash_buffer_len: usize,
 }
 
@@ -160,6 +162,7 @@ impl Storage {
             file_map,
             lengths,
             cache: Mutex::new(FileCache::new(config.max_open_files)),
+            piece_writes: Mutex::new(()),
             hash_buffer_len: config.hash_buffer_len.max(1),
         })
     }
