@@ -7,7 +7,7 @@ use actix::{Actor, Context, Handler, MessageResult};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use crate::actors::peer::msg::{
-    CancelBlocks, Choke, Disconnect, GetChokeInfo, Have, SetInterest, Unchoke,
+    CancelBlocks, Choke, Disconnect, GetChokeInfo, Have, SetInterest, Unchoke, WorkAvailable,
 };
 use crate::actors::supervisor::msg::{DiskFailed, PieceFailed, PieceVerified};
 use crate::choker::{ChokePeer, PeerKey};
@@ -20,6 +20,7 @@ pub(crate) const TIMEOUT: Duration = Duration::from_secs(10);
 pub(crate) enum Seen {
     Interest(bool),
     Cancel(CancelBlocks),
+    Work,
     Choke,
     Unchoke,
     Have(Have),
@@ -73,6 +74,7 @@ macro_rules! record {
 
 record!(SetInterest, |m, _me| Seen::Interest(m.interested));
 record!(CancelBlocks, |m, _me| Seen::Cancel(m));
+record!(WorkAvailable, |_m, _me| Seen::Work);
 record!(Choke, |_m, me| {
     me.info.choked_by_us = true;
     Seen::Choke

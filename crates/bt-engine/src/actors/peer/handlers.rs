@@ -7,7 +7,9 @@ use bt_proto::wire::PeerMessage;
 use tracing::trace;
 
 use super::PeerSession;
-use super::msg::{CancelBlocks, Choke, Disconnect, GetChokeInfo, Have, SetInterest, Unchoke};
+use super::msg::{
+    CancelBlocks, Choke, Disconnect, GetChokeInfo, Have, SetInterest, Unchoke, WorkAvailable,
+};
 use crate::choker::ChokePeer;
 use crate::peer::PeerError;
 
@@ -104,6 +106,15 @@ impl Handler<SetInterest> for PeerSession {
             self.maybe_request(ctx);
             self.flush(ctx);
         }
+    }
+}
+
+impl Handler<WorkAvailable> for PeerSession {
+    type Result = ();
+
+    fn handle(&mut self, _: WorkAvailable, ctx: &mut Context<Self>) {
+        self.maybe_request(ctx);
+        self.flush(ctx);
     }
 }
 

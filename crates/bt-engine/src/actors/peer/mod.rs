@@ -9,7 +9,8 @@
 //!
 //! # Messages in and out
 //! In: the peer's frames; the commands of [`msg`] ([`msg::Choke`], [`msg::Unchoke`] from the
-//! choker; [`msg::SetInterest`], [`msg::CancelBlocks`] from the piece manager; [`msg::Have`],
+//! choker; [`msg::SetInterest`], [`msg::CancelBlocks`], [`msg::WorkAvailable`] from the piece
+//! manager; [`msg::Have`],
 //! [`msg::Disconnect`] from the supervisor) and the choker's [`msg::GetChokeInfo`].
 //!
 //! Out (all through [`PeerLinks`]; it names no other actor type):
@@ -317,6 +318,7 @@ impl PeerSession {
             key: self.key,
             interest: me.clone().recipient(),
             cancel: me.clone().recipient(),
+            work: me.clone().recipient(),
         });
         self.links.choker_joined.do_send(choker::PeerJoined {
             key: self.key,

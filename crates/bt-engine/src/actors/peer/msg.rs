@@ -4,7 +4,7 @@
 //! # Backpressure
 //! All are small control messages sent with `do_send` (unbounded, but each sender sends at
 //! most one per peer per event: a rechoke, a verified piece, an interest change, a cancel
-//! batch), except [`GetChokeInfo`], which the choker `send`s and awaits with a timeout.
+//! batch, work after a refusal), except [`GetChokeInfo`], which the choker `send`s and awaits with a timeout.
 
 use actix::Message;
 use bt_proto::geometry::{BlockRef, PieceIndex};
@@ -46,6 +46,13 @@ pub struct SetInterest {
     /// Whether the peer has pieces we want.
     pub interested: bool,
 }
+
+/// There may be work again (from the piece manager, to a connection whose last
+/// `RequestBlocks` got nothing: the disk was behind, or nothing could be picked then): ask
+/// for blocks if the pipeline has room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Message)]
+#[rtype(result = "()")]
+pub struct WorkAvailable;
 
 /// Why we close a connection that did nothing wrong on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,9 +11,10 @@
 //! A piece that finds the limit full is *written through*: each block goes to disk as it
 //! arrives and the piece is hashed by reading it back once its last write is done. The limit
 //! thus bounds memory whatever the piece length, and pieces left partial by departed peers
-//! cannot hold more than it. Blocks on their way to disk are capped too
-//! ([`Assembly::is_backlogged`]): beyond the cap the piece manager hands out no more blocks,
-//! so a slow disk slows the peers.
+//! cannot hold more than it. What is on its way to disk (pieces to store, blocks to write) is
+//! capped too ([`Assembly::is_backlogged`]): beyond [`DISK_BACKLOG`] bytes the piece manager
+//! hands out no more blocks, so a slow disk slows the peers, and memory holds no more than the
+//! pieces being received plus that much.
 //!
 //! Plain bookkeeping: no actor, no I/O. The picker decides which blocks are new; this only
 //! keeps them, so the two agree as long as every block the picker calls new comes here.
@@ -24,9 +25,11 @@ use std::collections::hash_map::Entry;
 use bt_proto::geometry::{BlockRef, Lengths, PieceIndex};
 use bytes::Bytes;
 
-/// Write-through blocks on their way to disk beyond which no more blocks are handed out
-/// (4 MiB of 16 KiB blocks).
-pub(super) const MAX_WRITES_IN_FLIGHT: usize = 256;
+/// Bytes on their way to disk (pieces to store, blocks to write) from which no more blocks
+/// are handed out, or two pieces if that is more: enough that the disk always has the next
+/// piece and rides out its stalls (measured: at 4 MiB, a fifth slower than without the cap;
+/// at 8 MiB, no slower, and half the memory).
+pub(super) const DISK_BACKLOG: u64 = 8 << 20;
 
 /// What to do with a block the picker accepted.
 #[derive(Debug, PartialEq, Eq)]
@@ -77,8 +80,10 @@ pub(super) struct Assembly {
     /// Bytes reserved: a whole piece from its first block until it is stored.
     reserved: u64,
     pieces: HashMap<PieceIndex, Piece>,
-    /// Write-through blocks sent to disk and not yet done.
-    writes_in_flight: usize,
+    /// Bytes handed to the disk and not yet stored or written.
+    to_disk: u64,
+    /// `to_disk` from which the disk is behind: [`DISK_BACKLOG`] or two pieces.
+    backlog: u64,
 }
 
 impl Assembly {
@@ -89,7 +94,8 @@ impl Assembly {
             limit,
             reserved: 0,
             pieces: HashMap::new(),
-            writes_in_flight: 0,
+            to_disk: 0,
+            backlog: DISK_BACKLOG.max(2 * u64::from(lengths.default_piece_len())),
         }
     }
 
@@ -120,12 +126,12 @@ impl Assembly {
                     return Placed::Buffered;
                 }
                 // Off the grid (the picker accepts only grid blocks): written where it says.
-                self.writes_in_flight += 1;
+                self.to_disk += u64::from(block.len);
                 Placed::Write(block, data)
             }
             Piece::WriteThrough { pending, .. } => {
                 *pending += 1;
-                self.writes_in_flight += 1;
+                self.to_disk += u64::from(block.len);
                 Placed::Write(block, data)
             }
         }
@@ -149,12 +155,15 @@ impl Assembly {
                 let blocks = std::mem::take(blocks);
                 self.pieces.remove(&piece);
                 match blocks.into_iter().collect::<Option<Vec<Bytes>>>() {
-                    Some(blocks) => Next::Store(blocks),
+                    Some(blocks) => {
+                        self.to_disk += u64::from(self.lengths.piece_len(piece));
+                        Next::Store(blocks)
+                    }
                     // Cannot happen while the picker and the assembly agree; the missing
                     // blocks are not on disk either, so the hash fails and the piece is
                     // fetched again.
                     None => {
-                        self.stored(piece);
+                        self.release(piece);
                         Next::Verify
                     }
                 }
@@ -165,8 +174,15 @@ impl Assembly {
     }
 
     /// A buffered piece handed over with [`Next::Store`] is done with (stored, failed, or
-    /// lost to a disk error): its reservation is free again.
+    /// lost to a disk error): its reservation is free again, and it is off the disk's way.
     pub(super) fn stored(&mut self, piece: PieceIndex) {
+        let piece_len = u64::from(self.lengths.piece_len(piece));
+        self.to_disk = self.to_disk.saturating_sub(piece_len);
+        self.release(piece);
+    }
+
+    /// Frees a buffered piece's reservation.
+    fn release(&mut self, piece: PieceIndex) {
         let piece_len = u64::from(self.lengths.piece_len(piece));
         self.reserved = self.reserved.saturating_sub(piece_len);
     }
@@ -174,7 +190,7 @@ impl Assembly {
     /// A write-through write is done (`ok`) or failed: [`Next::Verify`] or [`Next::Abandon`]
     /// if it was the last one of a complete piece, else [`Next::Wait`].
     pub(super) fn written(&mut self, block: &BlockRef, ok: bool) -> Next {
-        self.writes_in_flight = self.writes_in_flight.saturating_sub(1);
+        self.to_disk = self.to_disk.saturating_sub(u64::from(block.len));
         let Some(Piece::WriteThrough {
             pending,
             complete,
@@ -193,9 +209,10 @@ impl Assembly {
         if failed { Next::Abandon } else { Next::Verify }
     }
 
-    /// Too many write-through blocks are on their way to disk: hand out no more blocks.
+    /// [`DISK_BACKLOG`] bytes (or two pieces) or more are on their way to disk: hand out no
+    /// more blocks.
     pub(super) fn is_backlogged(&self) -> bool {
-        self.writes_in_flight >= MAX_WRITES_IN_FLIGHT
+        self.to_disk >= self.backlog
     }
 
     /// Bytes reserved by buffered pieces.
@@ -289,11 +306,12 @@ mod tests {
     }
 
     #[test]
-    fn write_through_blocks_on_their_way_cap_the_work_handed_out() {
-        let l = Lengths::new(u64::from(BLOCK_LEN) * 1024, BLOCK_LEN * 1024).unwrap();
+    fn what_is_on_its_way_to_disk_caps_the_work_handed_out() {
+        // Write-through blocks.
+        let l = Lengths::new(2 * DISK_BACKLOG, 1 << 20).unwrap();
         let mut assembly = Assembly::new(l, 0);
-        let piece = l.piece(0).unwrap();
-        let blocks: Vec<BlockRef> = l.blocks(piece).take(MAX_WRITES_IN_FLIGHT).collect();
+        let count = (DISK_BACKLOG / u64::from(BLOCK_LEN)) as usize;
+        let blocks: Vec<BlockRef> = l.pieces().flat_map(|p| l.blocks(p)).take(count).collect();
         for block in &blocks {
             assert!(!assembly.is_backlogged());
             assembly.place(*block, Bytes::new());
@@ -301,6 +319,33 @@ mod tests {
         assert!(assembly.is_backlogged());
         assembly.written(&blocks[0], true);
         assert!(!assembly.is_backlogged());
+        // Pieces to store, from the moment they are handed over until they are stored.
+        let piece_len = DISK_BACKLOG / 2;
+        let l = Lengths::new(piece_len * 3, piece_len as u32).unwrap();
+        let mut assembly = Assembly::new(l, 1 << 30);
+        for index in 0..2 {
+            let piece = l.piece(index).unwrap();
+            for block in l.blocks(piece) {
+                assembly.place(block, Bytes::new());
+            }
+            assert!(
+                !assembly.is_backlogged(),
+                "kept in memory, not on its way yet"
+            );
+            assert!(matches!(assembly.complete(piece), Next::Store(_)));
+        }
+        assert!(assembly.is_backlogged());
+        assembly.stored(l.piece(0).unwrap());
+        assert!(!assembly.is_backlogged());
+        // Pieces longer than half the backlog: two of them.
+        let l = Lengths::new(DISK_BACKLOG * 3, DISK_BACKLOG as u32).unwrap();
+        let mut assembly = Assembly::new(l, 1 << 30);
+        let first = l.piece(0).unwrap();
+        for block in l.blocks(first) {
+            assembly.place(block, Bytes::new());
+        }
+        assert!(matches!(assembly.complete(first), Next::Store(_)));
+        assert!(!assembly.is_backlogged(), "room for a second piece");
     }
 
     #[test]

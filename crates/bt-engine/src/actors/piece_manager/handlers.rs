@@ -22,6 +22,7 @@ impl Handler<PeerJoined> for PieceManager {
         let links = PeerLinks {
             interest: msg.interest,
             cancel: msg.cancel,
+            work: msg.work,
         };
         self.peers.insert(msg.key, links);
     }
@@ -65,8 +66,11 @@ impl Handler<PeerLeft> for PieceManager {
     fn handle(&mut self, msg: PeerLeft, _: &mut Context<Self>) {
         self.picker.peer_disconnected(msg.key);
         self.peers.remove(&msg.key);
+        self.starved.remove(&msg.key);
         // Drop the interest change the departure may have queued for it.
         self.send_interest_changes();
+        // Its requests are free for the others.
+        self.feed_starved();
     }
 }
 
@@ -74,12 +78,15 @@ impl Handler<RequestBlocks> for PieceManager {
     type Result = MessageResult<RequestBlocks>;
 
     fn handle(&mut self, msg: RequestBlocks, _: &mut Context<Self>) -> Self::Result {
-        if self.is_backlogged() {
-            // The connection asks again after its next block or tick.
+        let blocks = if self.is_backlogged() {
             trace!(parent: &self.span, key = msg.key.0, "no blocks: the disk is behind");
-            return MessageResult(Vec::new());
+            Vec::new()
+        } else {
+            self.picker.pick_blocks(msg.key, msg.max)
+        };
+        if blocks.is_empty() {
+            self.starved.insert(msg.key);
         }
-        let blocks = self.picker.pick_blocks(msg.key, msg.max);
         trace!(parent: &self.span, key = msg.key.0, max = msg.max, picked = blocks.len(), "pick");
         MessageResult(blocks)
     }
@@ -100,6 +107,7 @@ impl Handler<RequestsReleased> for PieceManager {
         for block in &msg.blocks {
             self.picker.request_released(msg.key, block);
         }
+        self.feed_starved();
     }
 }
 

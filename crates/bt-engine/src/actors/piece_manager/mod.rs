@@ -17,17 +17,19 @@
 //!
 //! Out: to each connection's recipients, `SetInterest` (after any event that changes what a
 //! peer can give us) and `CancelBlocks` (endgame copies that arrived elsewhere), by
-//! `do_send`; to the disk pool, by `send().await`: `StorePiece` (a complete piece kept in
+//! `do_send`, and `WorkAvailable` to a connection that got no blocks once there may be some;
+//! to the disk pool, by `send().await`: `StorePiece` (a complete piece kept in
 //! memory: hashed, written if good), or `WriteBlock` (a block of a piece written through) and
 //! `VerifyPiece` (such a piece once its last write is done); to the supervisor,
 //! `PieceVerified`, `PieceFailed` (with the peers to ban) and `DiskFailed`, by `do_send`. It
 //! never names the connection or supervisor types.
 //!
 //! # Backpressure
-//! A piece counts as in flight for the picker until it is hashed, so a slow disk keeps
-//! pieces in flight and the picker at its cap; memory for pieces is capped by the buffer
-//! limit, and write-through blocks on their way to disk by `assembly`'s cap, beyond which
-//! [`msg::RequestBlocks`] hands out nothing.
+//! While 8 MiB (or two pieces) are on their way to disk (pieces to store, blocks to write),
+//! [`msg::RequestBlocks`] hands out nothing, so a slow disk slows the peers and memory holds
+//! no more than the pieces being received plus that; the connections refused are told
+//! `WorkAvailable` once the disk catches up. The buffer limit caps the memory of pieces
+//! being received (pieces left partial by departed peers included).
 //!
 //! # Timers
 //! None: connections ask for work when their pipelines have room.
@@ -48,7 +50,7 @@ mod pieces;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use actix::{Actor, Addr, Context, Handler, Recipient};
@@ -57,7 +59,7 @@ use tracing::{Span, debug};
 
 use crate::actors::census::Alive;
 use crate::actors::disk::{StorePiece, VerifyPiece, WriteBlock};
-use crate::actors::peer::msg::{CancelBlocks, SetInterest};
+use crate::actors::peer::msg::{CancelBlocks, SetInterest, WorkAvailable};
 use crate::actors::supervisor::msg::{DiskFailed, PieceFailed, PieceVerified};
 use crate::choker::PeerKey;
 use crate::picker::PiecePicker;
@@ -162,6 +164,7 @@ impl PieceManagerLink {
 struct PeerLinks {
     interest: Recipient<SetInterest>,
     cancel: Recipient<CancelBlocks>,
+    work: Recipient<WorkAvailable>,
 }
 
 /// The torrent's piece manager; see the module docs.
@@ -173,6 +176,9 @@ pub struct PieceManager {
     peers: HashMap<PeerKey, PeerLinks>,
     /// The received blocks of the pieces in flight.
     assembly: Assembly,
+    /// Connections whose last `RequestBlocks` got nothing: told `WorkAvailable` when a piece
+    /// leaves the disk's way or blocks are released, so they need not wait for their tick.
+    starved: HashSet<PeerKey>,
     span: Span,
     _alive: Option<Alive>,
 }
@@ -186,6 +192,7 @@ impl PieceManager {
             outputs: setup.outputs,
             peers: HashMap::new(),
             assembly: Assembly::new(setup.lengths, setup.buffer_limit),
+            starved: HashSet::new(),
             span: setup.span,
             _alive: setup.alive,
         }
@@ -196,6 +203,19 @@ impl PieceManager {
         for (key, interested) in self.picker.take_interest_changes() {
             if let Some(links) = self.peers.get(&key) {
                 links.interest.do_send(SetInterest { interested });
+            }
+        }
+    }
+
+    /// Tells the connections that got no blocks that there may be some now, unless the
+    /// disk is still behind.
+    fn feed_starved(&mut self) {
+        if self.assembly.is_backlogged() {
+            return;
+        }
+        for key in self.starved.drain() {
+            if let Some(links) = self.peers.get(&key) {
+                links.work.do_send(WorkAvailable);
             }
         }
     }

@@ -17,7 +17,7 @@ use bt_proto::bitfield::Bitfield;
 use bt_proto::geometry::{BlockRef, PieceIndex};
 use bytes::Bytes;
 
-use crate::actors::peer::msg::{CancelBlocks, SetInterest};
+use crate::actors::peer::msg::{CancelBlocks, SetInterest, WorkAvailable};
 use crate::choker::PeerKey;
 
 /// Event: a connection started; interest changes and cancels for it go to these recipients.
@@ -31,6 +31,8 @@ pub struct PeerJoined {
     pub interest: Recipient<SetInterest>,
     /// Where CANCELs go.
     pub cancel: Recipient<CancelBlocks>,
+    /// Where to say that there may be work again after a `RequestBlocks` that got nothing.
+    pub work: Recipient<WorkAvailable>,
 }
 
 /// Event: the peer's BITFIELD (validated against the piece count).
@@ -71,6 +73,8 @@ pub struct PeerLeft {
 }
 
 /// Query: up to `max` blocks to request from the peer now (recorded as requested from it).
+/// Nothing while the disk is behind; a connection that got nothing hears `WorkAvailable`
+/// when that may have changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Message)]
 #[rtype(result = "Vec<BlockRef>")]
 pub struct RequestBlocks {

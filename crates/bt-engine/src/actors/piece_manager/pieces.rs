@@ -76,6 +76,7 @@ impl PieceManager {
             act.assembly.stored(piece);
             let result = result.map_err(DiskError::from).and_then(|r| r);
             act.hashed(piece, result);
+            act.feed_starved();
         }));
     }
 
@@ -90,6 +91,7 @@ impl PieceManager {
             }
             let next = act.assembly.written(&block, ok);
             act.next_step(ctx, block.piece, next);
+            act.feed_starved();
         }));
     }
 
@@ -102,6 +104,7 @@ impl PieceManager {
         ctx.spawn(request.into_actor(self).map(move |result, act, _ctx| {
             let result = result.map_err(DiskError::from).and_then(|r| r);
             act.hashed(piece, result);
+            act.feed_starved();
         }));
     }
 

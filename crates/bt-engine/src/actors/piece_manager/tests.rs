@@ -11,7 +11,7 @@ use bt_proto::geometry::{BlockRef, Lengths};
 use bytes::Bytes;
 use tempfile::TempDir;
 
-use super::assembly::MAX_WRITES_IN_FLIGHT;
+use super::assembly::DISK_BACKLOG;
 use super::msg::*;
 use super::*;
 use crate::actors::disk::{DiskError, DiskWriter, ReadBlock, StorePiece, VerifyPiece, WriteBlock};
@@ -58,15 +58,16 @@ impl DiskLinks {
 
 /// A manager over a real disk pool, keeping up to `buffer_limit` bytes of pieces in memory.
 fn fixture(picker: PickerConfig, buffer_limit: u64) -> Fixture {
-    fixture_on(picker, buffer_limit, LEN, None)
+    fixture_on(picker, buffer_limit, LEN, DiskLinks::of)
 }
 
-/// [`fixture`] with a payload of `len` bytes, and `disk` (if given) instead of the pool.
+/// [`fixture`] with a payload of `len` bytes, and the disk work going where `disk_links`
+/// says, given the pool.
 fn fixture_on(
     picker: PickerConfig,
     buffer_limit: u64,
     len: usize,
-    disk_links: Option<DiskLinks>,
+    disk_links: impl FnOnce(&Addr<DiskWriter>) -> DiskLinks,
 ) -> Fixture {
     let dir = TempDir::new().unwrap();
     let data = payload(len, 9);
@@ -83,7 +84,7 @@ fn fixture_on(
         1,
     )
     .unwrap();
-    let links = disk_links.unwrap_or_else(|| DiskLinks::of(&disk));
+    let links = disk_links(&disk);
     let manager = PieceManager::new(PieceManagerSetup {
         picker: Box::new(picker),
         hashes: Arc::from(info.pieces.clone()),
@@ -121,7 +122,8 @@ async fn join_seed(f: &Fixture, key: u64) -> tokio::sync::mpsc::UnboundedReceive
     f.manager.do_send(PeerJoined {
         key: PeerKey(key),
         interest: peer.clone().recipient(),
-        cancel: peer.recipient(),
+        cancel: peer.clone().recipient(),
+        work: peer.recipient(),
     });
     let bitfield = Bitfield::full(f.lengths.piece_count() as usize);
     f.manager.do_send(BitfieldReceived {
@@ -277,7 +279,7 @@ async fn a_failed_store_or_write_is_a_disk_error_for_the_supervisor() {
             PickerConfig::default(),
             limit,
             LEN,
-            Some(DiskLinks::of(&broken)),
+            |_: &Addr<DiskWriter>| DiskLinks::of(&broken),
         );
         let _peer = join_seed(&f, 1).await;
         let blocks = ask(&f, 1, 2).await;
@@ -299,23 +301,122 @@ async fn a_failed_store_or_write_is_a_disk_error_for_the_supervisor() {
 
 #[actix::test]
 async fn a_disk_that_falls_behind_gets_no_more_work() {
-    // Pieces of 32 KiB: enough of them for more blocks than may be on their way to disk.
-    let len = (MAX_WRITES_IN_FLIGHT + 10) * 16_384;
+    // Blocks written through, and the disk never answers.
+    let blocks_in_backlog = (DISK_BACKLOG / 16_384) as usize;
+    let len = (blocks_in_backlog + 10) * 16_384;
     let held = BrokenDisk { hold: true }.start();
     let config = PickerConfig {
         max_pieces_in_flight: 1_000,
         ..PickerConfig::default()
     };
-    let f = fixture_on(config, 0, len, Some(DiskLinks::of(&held)));
+    let f = fixture_on(config, 0, len, |_: &Addr<DiskWriter>| DiskLinks::of(&held));
     let _peer = join_seed(&f, 1).await;
-    let first = ask(&f, 1, MAX_WRITES_IN_FLIGHT).await;
-    assert_eq!(first.len(), MAX_WRITES_IN_FLIGHT);
+    let first = ask(&f, 1, blocks_in_backlog).await;
+    assert_eq!(first.len(), blocks_in_backlog);
     assert!(!ask(&f, 1, 1).await.is_empty(), "nothing is on its way yet");
     deliver(&f, 1, first.iter().map(|b| (*b, bytes_of(&f, b))).collect());
     assert!(
         ask(&f, 1, 10).await.is_empty(),
         "every write is still on its way"
     );
+}
+
+/// Forwards to the disk pool once the gate opens.
+struct GatedDisk {
+    disk: Addr<DiskWriter>,
+    gate: tokio::sync::watch::Receiver<bool>,
+}
+
+impl Actor for GatedDisk {
+    type Context = Context<Self>;
+}
+
+impl GatedDisk {
+    fn forward<M>(&self, msg: M) -> ResponseFuture<Result<M::Result, DiskError>>
+    where
+        M: actix::Message + Send + 'static,
+        M::Result: Send,
+        DiskWriter: Handler<M>,
+    {
+        let mut gate = self.gate.clone();
+        let disk = self.disk.clone();
+        Box::pin(async move {
+            let _ = gate.wait_for(|open| *open).await;
+            disk.send(msg).await.map_err(DiskError::from)
+        })
+    }
+}
+
+impl Handler<StorePiece> for GatedDisk {
+    type Result = ResponseFuture<Result<bool, DiskError>>;
+    fn handle(&mut self, msg: StorePiece, _: &mut Context<Self>) -> Self::Result {
+        let answer = self.forward(msg);
+        Box::pin(async move { answer.await.and_then(|r| r) })
+    }
+}
+
+impl Handler<WriteBlock> for GatedDisk {
+    type Result = ResponseFuture<Result<(), DiskError>>;
+    fn handle(&mut self, msg: WriteBlock, _: &mut Context<Self>) -> Self::Result {
+        let answer = self.forward(msg);
+        Box::pin(async move { answer.await.and_then(|r| r) })
+    }
+}
+
+impl Handler<VerifyPiece> for GatedDisk {
+    type Result = ResponseFuture<Result<bool, DiskError>>;
+    fn handle(&mut self, msg: VerifyPiece, _: &mut Context<Self>) -> Self::Result {
+        let answer = self.forward(msg);
+        Box::pin(async move { answer.await.and_then(|r| r) })
+    }
+}
+
+#[actix::test]
+async fn pieces_waiting_for_the_disk_hold_back_work_until_it_catches_up() {
+    // Pieces kept in memory; enough of them complete to fill the backlog.
+    let pieces = (DISK_BACKLOG / u64::from(PIECE)) as usize;
+    let len = (pieces + 2) * PIECE as usize;
+    let (open, gate) = tokio::sync::watch::channel(false);
+    let config = PickerConfig {
+        max_pieces_in_flight: 1_000,
+        ..PickerConfig::default()
+    };
+    let mut f = fixture_on(
+        config,
+        DEFAULT_BUFFER_LIMIT,
+        len,
+        |disk: &Addr<DiskWriter>| {
+            DiskLinks::of(
+                &GatedDisk {
+                    disk: disk.clone(),
+                    gate,
+                }
+                .start(),
+            )
+        },
+    );
+    let mut peer = join_seed(&f, 1).await;
+    let blocks = ask(&f, 1, pieces * 2).await;
+    assert_eq!(blocks.len(), pieces * 2, "every block of {pieces} pieces");
+    deliver(
+        &f,
+        1,
+        blocks.iter().map(|b| (*b, bytes_of(&f, b))).collect(),
+    );
+    assert!(ask(&f, 1, 10).await.is_empty(), "the disk is behind");
+    open.send(true).unwrap();
+    assert_eq!(
+        next_matching(&mut peer, |s| matches!(s, Seen::Work)).await,
+        Seen::Work,
+        "told once the disk caught up"
+    );
+    assert!(!ask(&f, 1, 10).await.is_empty(), "work again");
+    let mut verified = 0;
+    while verified < pieces {
+        if let Seen::Verified(_) = next(&mut f.supervisor).await {
+            verified += 1;
+        }
+    }
 }
 
 #[actix::test]
