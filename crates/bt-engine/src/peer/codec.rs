@@ -12,12 +12,15 @@ use bytes::{Bytes, BytesMut};
 use tokio_util::codec::{Decoder, Encoder};
 
 use super::PeerError;
+use super::read_buffers::ReadBuffers;
 
 /// Encodes and decodes peer wire frames after the handshake.
 #[derive(Debug, Clone, Default)]
 pub struct PeerCodec {
     /// Holds the length limits; set the piece count so a large torrent's bitfield is allowed.
     decoder: MessageDecoder,
+    /// Recycles the read buffer of a `FramedRead` (see [`PeerCodec::with_read_buffers`]).
+    buffers: Option<ReadBuffers>,
 }
 
 impl PeerCodec {
@@ -26,7 +29,16 @@ impl PeerCodec {
     pub fn new(config: DecoderConfig) -> Self {
         Self {
             decoder: MessageDecoder::new(config),
+            buffers: None,
         }
+    }
+
+    /// Decoding into read buffers of `len` bytes that are used again once the frames sliced
+    /// from them are gone, instead of new allocations (see `read_buffers`). Give the
+    /// `FramedRead` the same capacity.
+    pub fn with_read_buffers(mut self, len: usize) -> Self {
+        self.buffers = Some(ReadBuffers::new(len));
+        self
     }
 }
 
@@ -69,7 +81,14 @@ impl Decoder for PeerCodec {
     type Error = PeerError;
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<PeerMessage>, PeerError> {
-        Ok(self.decoder.decode(src)?)
+        let frame = self.decoder.decode(src)?;
+        if frame.is_none()
+            && let Some(buffers) = &mut self.buffers
+        {
+            // The reader needs more bytes: make sure there is room for them.
+            buffers.refresh(src);
+        }
+        Ok(frame)
     }
 }
 
@@ -235,6 +254,47 @@ mod tests {
             }
         );
         assert_eq!(decoded[1].as_ref().expect("unchoke"), &PeerMessage::Unchoke);
+    }
+
+    #[tokio::test]
+    async fn recycled_read_buffers_hand_out_every_frame_intact() {
+        // Far more blocks than one buffer holds, some kept (as a piece being assembled
+        // would), some dropped at once, so buffers are both retired and reused.
+        let blocks: Vec<PeerMessage> = (0..200u32)
+            .map(|i| PeerMessage::Piece {
+                piece: i,
+                offset: 0,
+                data: Bytes::from(vec![(i % 251) as u8; 16_384]),
+            })
+            .collect();
+        let mut frames = BytesMut::new();
+        for block in &blocks {
+            PeerCodec::default()
+                .encode(block.clone(), &mut frames)
+                .expect("encode");
+        }
+        let (mut ours, theirs) = tokio::io::duplex(70_000);
+        let writer = tokio::spawn(async move {
+            ours.write_all(&frames).await.expect("write");
+            ours.shutdown().await.expect("shutdown");
+        });
+        let codec = PeerCodec::default().with_read_buffers(64 * 1024);
+        let mut read = FramedRead::with_capacity(theirs, codec, 64 * 1024);
+        let mut kept = Vec::new();
+        let mut index = 0;
+        while let Some(item) = poll_fn(|cx| Pin::new(&mut read).poll_next(cx)).await {
+            let message = item.expect("decode");
+            assert_eq!(message, blocks[index], "block {index}");
+            if index % 3 == 0 {
+                kept.push(message);
+            }
+            index += 1;
+        }
+        writer.await.expect("writer task");
+        assert_eq!(index, blocks.len());
+        for (message, expected) in kept.iter().zip(blocks.iter().step_by(3)) {
+            assert_eq!(message, expected, "a kept block is never overwritten");
+        }
     }
 
     #[tokio::test]

@@ -34,6 +34,7 @@
 //!   [`OutgoingBlock`].
 //! - `handshake`: [`outgoing_handshake`], [`incoming_handshake`].
 //! - `rate`: [`RateMeter`], bytes per second over a sliding window.
+//! - `read_buffers`: a connection's read buffers, recycled (see [`PeerCodec::with_read_buffers`]).
 //! - [`pipeline`]: the outstanding requests and the bandwidth-delay sizing (its module docs give
 //!   the formula).
 //! - `state`: [`PeerState`], [`Negotiated`], [`PeerStats`].
@@ -46,6 +47,7 @@ mod event;
 mod handshake;
 pub mod pipeline;
 mod rate;
+mod read_buffers;
 mod state;
 
 pub use codec::{OutgoingBlock, PeerCodec};

@@ -360,7 +360,8 @@ fn attach(
     let codec = PeerCodec::new(DecoderConfig {
         piece_count: Some(setup.lengths.piece_count()),
         ..DecoderConfig::default()
-    });
+    })
+    .with_read_buffers(READ_BUFFER);
     ctx.add_stream(FramedRead::with_capacity(read, codec, READ_BUFFER));
     Ok(write)
 }
