@@ -97,12 +97,16 @@ async fn the_only_seeder_leaves_halfway_and_another_takes_over() {
     let spec = PayloadSpec::single_file("handover.bin", len).with_piece_length(64 * 1024);
     let mut leecher_config = Swarm::test_config();
     leecher_config.picker.endgame_max_duplicates = 0;
+    // Slow enough that no leecher can complete before the seeder is stopped (unlimited, a
+    // fast build moves the 16 MiB in tens of milliseconds, less than the stop takes).
+    let mut first_seeder_config = Swarm::test_config();
+    first_seeder_config.upload_limit = 8 << 20;
     let mut swarm = Swarm::builder()
         .payload(spec, 22)
         .seeders(1)
         .leechers(2)
         .config(leecher_config)
-        .seeder_config(Swarm::test_config())
+        .seeder_config(first_seeder_config)
         .build()
         .await
         .unwrap();
