@@ -12,7 +12,7 @@ use bytes::{Bytes, BytesMut};
 use tokio_util::codec::{Decoder, Encoder};
 
 use super::PeerError;
-use super::read_buffers::ReadBuffers;
+use super::read_buffers::ReadBufferPool;
 
 /// Encodes and decodes peer wire frames after the handshake.
 #[derive(Debug, Clone, Default)]
@@ -20,7 +20,7 @@ pub struct PeerCodec {
     /// Holds the length limits; set the piece count so a large torrent's bitfield is allowed.
     decoder: MessageDecoder,
     /// Recycles the read buffer of a `FramedRead` (see [`PeerCodec::with_read_buffers`]).
-    buffers: Option<ReadBuffers>,
+    buffers: Option<ReadBufferPool>,
 }
 
 impl PeerCodec {
@@ -33,11 +33,11 @@ impl PeerCodec {
         }
     }
 
-    /// Decoding into read buffers of `len` bytes that are used again once the frames sliced
-    /// from them are gone, instead of new allocations (see `read_buffers`). Give the
-    /// `FramedRead` the same capacity.
-    pub fn with_read_buffers(mut self, len: usize) -> Self {
-        self.buffers = Some(ReadBuffers::new(len));
+    /// Decoding into the read buffers of `pool`, used again once the frames sliced from them
+    /// are gone, instead of new allocations (see [`ReadBufferPool`]). Give the `FramedRead`
+    /// the pool's buffer size as its capacity, and trim the pool now and then.
+    pub fn with_read_buffers(mut self, pool: ReadBufferPool) -> Self {
+        self.buffers = Some(pool);
         self
     }
 }
@@ -83,7 +83,7 @@ impl Decoder for PeerCodec {
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<PeerMessage>, PeerError> {
         let frame = self.decoder.decode(src)?;
         if frame.is_none()
-            && let Some(buffers) = &mut self.buffers
+            && let Some(buffers) = &self.buffers
         {
             // The reader needs more bytes: make sure there is room for them.
             buffers.refresh(src);
@@ -278,7 +278,7 @@ mod tests {
             ours.write_all(&frames).await.expect("write");
             ours.shutdown().await.expect("shutdown");
         });
-        let codec = PeerCodec::default().with_read_buffers(64 * 1024);
+        let codec = PeerCodec::default().with_read_buffers(ReadBufferPool::new(64 * 1024));
         let mut read = FramedRead::with_capacity(theirs, codec, 64 * 1024);
         let mut kept = Vec::new();
         let mut index = 0;

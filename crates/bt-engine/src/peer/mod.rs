@@ -34,7 +34,7 @@
 //!   [`OutgoingBlock`].
 //! - `handshake`: [`outgoing_handshake`], [`incoming_handshake`].
 //! - `rate`: [`RateMeter`], bytes per second over a sliding window.
-//! - `read_buffers`: a connection's read buffers, recycled (see [`PeerCodec::with_read_buffers`]).
+//! - `read_buffers`: [`ReadBufferPool`], a connection's read buffers, recycled.
 //! - [`pipeline`]: the outstanding requests and the bandwidth-delay sizing (its module docs give
 //!   the formula).
 //! - `state`: [`PeerState`], [`Negotiated`], [`PeerStats`].
@@ -56,6 +56,7 @@ pub use error::PeerError;
 pub use event::PeerEvent;
 pub use handshake::{Handshakes, incoming_handshake, outgoing_handshake};
 pub use rate::RateMeter;
+pub use read_buffers::ReadBufferPool;
 pub use state::{Negotiated, PeerState, PeerStats, wire_request};
 
 #[cfg(doc)]

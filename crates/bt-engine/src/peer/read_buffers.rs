@@ -12,10 +12,15 @@
 //! dropped ([`BytesMut::try_reclaim`]), without being freed.
 //!
 //! Bounded: at most [`MAX_RETIRED`] retired buffers are tracked (the oldest is let go to the
-//! allocator beyond that) and [`MAX_SPARE`] spares kept, so an idle connection holds little.
+//! allocator beyond that) and [`MAX_SPARE`] spares kept; [`ReadBufferPool::trim`], called on
+//! the connection's tick, gives back what is free, and every spare if the connection read
+//! nothing since the last trim, so an idle connection holds nothing but its current buffer.
+//! The pool is shared by handle between the codec (inside the connection's `FramedRead`) and
+//! the connection actor that trims it.
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::BytesMut;
 
@@ -26,23 +31,59 @@ const MAX_RETIRED: usize = 128;
 /// Spare buffers kept at most.
 const MAX_SPARE: usize = 4;
 
-/// A connection's recycled read buffers; see the module docs.
-pub(super) struct ReadBuffers {
+/// A connection's recycled read buffers, shared between its codec and the connection actor
+/// (cloning gives another handle on the same buffers); see the module docs.
+#[derive(Clone)]
+pub struct ReadBufferPool(Arc<Mutex<ReadBuffers>>);
+
+impl ReadBufferPool {
+    /// A pool of buffers of `len` bytes.
+    pub fn new(len: usize) -> Self {
+        Self(Arc::new(Mutex::new(ReadBuffers::new(len))))
+    }
+
+    /// Swaps a read buffer with little room left for a spare (see the module docs).
+    pub(super) fn refresh(&self, buffer: &mut BytesMut) {
+        self.lock().refresh(buffer);
+    }
+
+    /// Gives back to the allocator the retired buffers no frame uses any more beyond the
+    /// spares kept, and every spare if nothing was read since the last trim.
+    pub fn trim(&self) {
+        self.lock().trim();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, ReadBuffers> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl fmt::Debug for ReadBufferPool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.lock().fmt(f)
+    }
+}
+
+/// The buffers behind a [`ReadBufferPool`].
+struct ReadBuffers {
     /// The size of each buffer.
     len: usize,
     /// Full buffers whose frames may still be alive, oldest first.
     retired: VecDeque<BytesMut>,
     /// Empty buffers ready to read into.
     spare: Vec<BytesMut>,
+    /// A buffer was swapped since the last trim.
+    busy: bool,
 }
 
 impl ReadBuffers {
     /// Buffers of `len` bytes.
-    pub(super) fn new(len: usize) -> Self {
+    fn new(len: usize) -> Self {
         Self {
             len,
             retired: VecDeque::new(),
             spare: Vec::new(),
+            busy: false,
         }
     }
 
@@ -50,10 +91,11 @@ impl ReadBuffers {
     /// would be small and many), moving the bytes not decoded yet (a partial frame) along;
     /// call it when the decoder needs more bytes. A partial frame of half a buffer or more
     /// (a large bitfield) stays, for the buffer to grow around it.
-    pub(super) fn refresh(&mut self, buffer: &mut BytesMut) {
+    fn refresh(&mut self, buffer: &mut BytesMut) {
         if buffer.capacity() - buffer.len() >= self.len / 8 || buffer.len() >= self.len / 2 {
             return;
         }
+        self.busy = true;
         let mut next = self.spare();
         next.extend_from_slice(buffer);
         let mut full = std::mem::replace(buffer, next);
@@ -64,8 +106,27 @@ impl ReadBuffers {
         self.retired.push_back(full);
     }
 
+    /// Moves the retired buffers no frame uses any more to the spares (at most
+    /// [`MAX_SPARE`]; the others go back to the allocator); if nothing was read since the
+    /// last trim, lets every spare go too.
+    fn trim(&mut self) {
+        self.reclaim();
+        if !std::mem::take(&mut self.busy) {
+            self.spare.clear();
+        }
+    }
+
     /// A spare buffer: a retired one whose frames are all gone, or a new one.
     fn spare(&mut self) -> BytesMut {
+        self.reclaim();
+        self.spare
+            .pop()
+            .unwrap_or_else(|| BytesMut::with_capacity(self.len))
+    }
+
+    /// Moves the retired buffers no frame uses any more to the spares, keeping at most
+    /// [`MAX_SPARE`].
+    fn reclaim(&mut self) {
         let len = self.len;
         let mut reclaimed = Vec::new();
         self.retired.retain_mut(|buffer| {
@@ -81,16 +142,6 @@ impl ReadBuffers {
                 self.spare.push(buffer);
             }
         }
-        self.spare
-            .pop()
-            .unwrap_or_else(|| BytesMut::with_capacity(len))
-    }
-}
-
-impl Clone for ReadBuffers {
-    /// An empty set of buffers of the same size: buffers are never shared.
-    fn clone(&self) -> Self {
-        Self::new(self.len)
     }
 }
 
@@ -154,6 +205,27 @@ mod tests {
         buffers.refresh(&mut buffer);
         assert_eq!(buffer.as_ptr(), before);
         assert!(buffers.retired.is_empty());
+    }
+
+    #[test]
+    fn a_trim_gives_back_free_buffers_and_an_idle_connection_keeps_none() {
+        let mut buffers = ReadBuffers::new(LEN);
+        let mut alive = Vec::new();
+        for _ in 0..MAX_SPARE + 3 {
+            let (mut buffer, frames) = nearly_full(&mut buffers, 1_000);
+            buffers.refresh(&mut buffer);
+            alive.push(frames);
+        }
+        assert_eq!(buffers.retired.len(), MAX_SPARE + 3);
+        drop(alive);
+        buffers.trim();
+        assert!(buffers.retired.is_empty());
+        assert_eq!(buffers.spare.len(), MAX_SPARE, "busy: spares kept");
+        buffers.trim();
+        assert!(
+            buffers.spare.is_empty(),
+            "idle since the last trim: nothing kept"
+        );
     }
 
     #[test]

@@ -169,7 +169,8 @@ impl PeerSession {
         });
     }
 
-    /// The periodic checks: silence, request time-outs, keep-alive, work, useless links.
+    /// The periodic checks: silence, request time-outs, keep-alive, work, useless links; and
+    /// read buffers no longer needed go back to the allocator.
     pub(super) fn on_tick(&mut self, ctx: &mut Context<Self>) {
         let now = Instant::now();
         if self.state.is_silent(now) {
@@ -179,6 +180,7 @@ impl PeerSession {
         if self.have.is_complete() && self.state.peer_pieces().is_complete() {
             return self.close(ctx, DisconnectReason::BothSeeds);
         }
+        self.read_buffers.trim();
         let late = self.state.timed_out_requests(now);
         for block in &late {
             self.send(ctx, PeerMessage::Cancel(wire_request(*block)));

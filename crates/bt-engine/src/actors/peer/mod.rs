@@ -102,7 +102,7 @@ use crate::actors::piece_manager::msg::{PeerJoined, PeerLeft};
 use crate::actors::supervisor::msg::{PeerDisconnected, PeerExit, PeerStatsUpdated, PeerTransfer};
 use crate::choker::PeerKey;
 use crate::config::PeerSettings;
-use crate::peer::{Negotiated, PeerCodec, PeerConfig, PeerError, PeerState};
+use crate::peer::{Negotiated, PeerCodec, PeerConfig, PeerError, PeerState, ReadBufferPool};
 use crate::shaping::{SessionLimits, Throttle};
 use msg::DisconnectReason;
 use writer::FrameWriter;
@@ -151,6 +151,8 @@ pub struct PeerSession {
     /// Our pieces: what we may serve.
     have: Bitfield,
     writer: FrameWriter,
+    /// The read buffers the codec recycles; trimmed on every tick.
+    read_buffers: ReadBufferPool,
     links: PeerLinks,
     settings: PeerSettings,
     stats_interval: Duration,
@@ -196,15 +198,21 @@ impl PeerSession {
         setup: PeerSetup,
     ) -> Addr<PeerSession> {
         PeerSession::start_in_arbiter(arbiter, move |ctx| {
-            let (writer, failure) = match attach(stream, &setup, ctx) {
+            let buffers = ReadBufferPool::new(READ_BUFFER);
+            let (writer, failure) = match attach(stream, &setup, buffers.clone(), ctx) {
                 Ok(half) => (FrameWriter::new(Some(half)), None),
                 Err(e) => (FrameWriter::new(None), Some(PeerExit::Error(e))),
             };
-            PeerSession::new(setup, writer, failure)
+            PeerSession::new(setup, writer, buffers, failure)
         })
     }
 
-    fn new(setup: PeerSetup, writer: FrameWriter, exit: Option<PeerExit>) -> Self {
+    fn new(
+        setup: PeerSetup,
+        writer: FrameWriter,
+        read_buffers: ReadBufferPool,
+        exit: Option<PeerExit>,
+    ) -> Self {
         let span = tracing::debug_span!(parent: &setup.span, "peer", addr = %setup.addr);
         let now = Instant::now();
         let upload_throttle = Throttle::new(setup.settings.upload_limit, setup.limits.upload, now);
@@ -215,6 +223,7 @@ impl PeerSession {
             state: PeerState::new(setup.lengths, setup.negotiated, setup.config, now),
             have: setup.have,
             writer,
+            read_buffers,
             links: setup.links,
             settings: setup.settings,
             stats_interval: setup.stats_interval,
@@ -351,6 +360,7 @@ impl PeerSession {
 fn attach(
     stream: std::net::TcpStream,
     setup: &PeerSetup,
+    buffers: ReadBufferPool,
     ctx: &mut Context<PeerSession>,
 ) -> Result<tokio::net::tcp::OwnedWriteHalf, PeerError> {
     let stream = tokio::net::TcpStream::from_std(stream)?;
@@ -361,7 +371,7 @@ fn attach(
         piece_count: Some(setup.lengths.piece_count()),
         ..DecoderConfig::default()
     })
-    .with_read_buffers(READ_BUFFER);
+    .with_read_buffers(buffers);
     ctx.add_stream(FramedRead::with_capacity(read, codec, READ_BUFFER));
     Ok(write)
 }
