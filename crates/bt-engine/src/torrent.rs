@@ -34,6 +34,8 @@ pub struct PeerInfo {
     pub addr: SocketAddr,
     /// The peer id from its handshake.
     pub peer_id: PeerId,
+    /// The client name and version from its extension handshake (BEP 10 `v`), if it sent one.
+    pub client: Option<String>,
     /// Whether we dialled it (true) or it dialled us.
     pub outgoing: bool,
     /// Payload bytes received from it so far.

@@ -12,6 +12,9 @@ use bt_test_harness::{
     LibtorrentMode, LibtorrentPeer, MockTracker, Payload, PayloadSpec, Swarm, assert_same_tree,
 };
 
+// The protocol extensions (BEP 6, 9, 10) with libtorrent, through scripts/lt_ext.py.
+mod ext;
+
 /// Bounds every wait; libtorrent checks, announces and transfers these payloads in seconds.
 const TIMEOUT: Duration = Duration::from_secs(30);
 

@@ -19,6 +19,8 @@ mod libtorrent;
 mod swarm;
 // A torrent's life through the session handle: pause and resume, removal, a full disk.
 mod lifecycle;
+// Protocol extensions between engine sessions: PEX (BEP 11), private torrents (BEP 27).
+mod extensions;
 
 /// Logs to the test's output when `RUST_LOG` is set (`RUST_LOG=bt_engine=debug`).
 pub fn logs() {

@@ -15,7 +15,9 @@
 //! - this module: [`EngineConfig`], loading, [`ConfigError`].
 //! - `sections`: [`PeerSettings`], [`PickerSettings`], [`ChokeSettings`],
 //!   [`AnnouncerSettings`].
+//! - `extensions`: [`ExtensionSettings`] (PEX, allowed-fast, metadata exchange).
 
+mod extensions;
 mod sections;
 #[cfg(test)]
 mod tests;
@@ -27,6 +29,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+pub use extensions::ExtensionSettings;
 pub use sections::{
     AnnouncerSettings, ChokeSettings, PeerSettings, PickerSettings, PieceOrderSetting,
 };
@@ -77,6 +80,8 @@ pub struct EngineConfig {
     pub choke: ChokeSettings,
     /// Tracker tunables.
     pub announcer: AnnouncerSettings,
+    /// Protocol-extension tunables.
+    pub extensions: ExtensionSettings,
 }
 
 impl Default for EngineConfig {
@@ -96,6 +101,7 @@ impl Default for EngineConfig {
             picker: PickerSettings::default(),
             choke: ChokeSettings::default(),
             announcer: AnnouncerSettings::default(),
+            extensions: ExtensionSettings::default(),
         }
     }
 }
@@ -161,7 +167,12 @@ impl EngineConfig {
             ("redial_interval_ms", self.redial_interval_ms),
             ("stats_interval_ms", self.stats_interval_ms),
         ];
-        for (name, value) in positive.into_iter().chain(self.peer.positive_fields()) {
+        let sections = self
+            .peer
+            .positive_fields()
+            .into_iter()
+            .chain(self.extensions.positive_fields());
+        for (name, value) in positive.into_iter().chain(sections) {
             if value == 0 {
                 return Err(ConfigError(format!("{name} must be more than 0")));
             }

@@ -14,8 +14,7 @@ use super::msg::DisconnectReason;
 use crate::actors::choker::msg::InterestChanged;
 use crate::actors::disk::{DiskError, WriteBlock};
 use crate::actors::piece_manager::msg::{
-    BitfieldReceived, BlockReceived, BlockWritten, HaveAllReceived, HaveReceived, RequestBlocks,
-    RequestsReleased,
+    BitfieldReceived, BlockReceived, BlockWritten, HaveAllReceived, HaveReceived, RequestsReleased,
 };
 use crate::peer::{PeerError, PeerEvent, wire_request};
 
@@ -40,12 +39,13 @@ impl PeerSession {
             PeerEvent::BlockRequested(block) => self.uploads.push_back(block),
             PeerEvent::RequestCancelled(block) => self.uploads.retain(|b| *b != block),
             PeerEvent::Reply(message) => self.send(ctx, message),
+            PeerEvent::ExtendedMessage { id, payload } => self.on_extended(ctx, id, payload),
             other => trace!(parent: &self.span, event = ?other, "ignored"),
         }
     }
 
     /// Hands requests that will not be answered back to the piece manager.
-    fn release(&self, blocks: Vec<BlockRef>) {
+    pub(super) fn release(&self, blocks: Vec<BlockRef>) {
         if !blocks.is_empty() {
             let key = self.key;
             let released = RequestsReleased { key, blocks };
@@ -91,10 +91,13 @@ impl PeerSession {
         self.send_picked(ctx);
         if self.asking
             || self.to_disk >= self.settings.max_blocks_to_disk
-            || self.state.peer_choking()
             || !self.state.am_interested()
         {
             return;
+        }
+        if self.state.peer_choking() {
+            // BEP 6: its allowed-fast pieces, if it allowed any.
+            return self.ask_for_allowed_fast(ctx);
         }
         let wanted = self.state.wanted_requests(Instant::now());
         let target = self.state.outstanding_count() + wanted;
@@ -102,33 +105,15 @@ impl PeerSession {
         if max == 0 {
             return;
         }
-        self.asking = true;
-        let request = self
-            .links
-            .manager
-            .request
-            .send(RequestBlocks { key: self.key, max });
-        ctx.spawn(request.into_actor(self).map(|picked, act, ctx| {
-            act.asking = false;
-            match picked {
-                Ok(blocks) => {
-                    act.picked.extend(blocks);
-                    // Only send: if the piece manager had fewer blocks than asked, asking
-                    // again at once would spin; the next block or tick asks again.
-                    act.send_picked(ctx);
-                }
-                // The piece manager is gone: the torrent is stopping.
-                Err(_) => act.close(ctx, DisconnectReason::TorrentStopping),
-            }
-        }));
+        self.ask_for_blocks(ctx, max);
     }
 
     /// Sends REQUESTs for as many picked blocks as the pipeline wants now; while the peer
-    /// chokes us, the picked blocks go back to the piece manager instead.
-    fn send_picked(&mut self, ctx: &mut Context<Self>) {
+    /// chokes us, the picked blocks go back to the piece manager instead, except those of
+    /// its allowed-fast pieces (BEP 6).
+    pub(super) fn send_picked(&mut self, ctx: &mut Context<Self>) {
         if self.state.peer_choking() {
-            let picked: Vec<BlockRef> = self.picked.drain(..).collect();
-            return self.release(picked);
+            return self.send_picked_while_choked(ctx);
         }
         let wanted = self.state.wanted_requests(Instant::now());
         let n = wanted.min(self.picked.len());

@@ -21,18 +21,24 @@ use crate::actors::choker::msg as choker;
 use crate::actors::disk::{DiskWriter, ReadBlock};
 use crate::actors::piece_manager::PieceManagerLink;
 use crate::actors::piece_manager::msg::*;
-use crate::actors::supervisor::msg::DiskFailed;
+use crate::actors::supervisor::msg::{DiskFailed, ExtensionHandshakeReceived, PeersDiscovered};
 use crate::actors::test_support::TIMEOUT;
 use crate::storage::test_support::{payload, single_file};
 use crate::storage::{Storage, StorageConfig};
 
-const PIECE: u32 = 32 * 1024;
+pub(super) const PIECE: u32 = 32 * 1024;
 const LEN: usize = 2 * PIECE as usize + 5000;
 
 /// What the stub saw.
 #[derive(Debug)]
-enum Event {
+pub(super) enum Event {
     Joined,
+    /// A `RequestBlocksIn`: the pieces and whether only those.
+    RequestIn(Vec<u32>, bool),
+    /// An `ExtensionHandshakeReceived`: the listen port and client.
+    Extended(Option<u16>, Option<String>),
+    /// Peers from PEX.
+    Discovered(Vec<std::net::SocketAddr>),
     Bitfield,
     Written,
     DiskFailed,
@@ -43,7 +49,7 @@ enum Event {
 
 /// Stands in for the piece manager (hands out `blocks` once, accepts every block), the
 /// choker and the supervisor.
-struct Stub {
+pub(super) struct Stub {
     tx: UnboundedSender<Event>,
     blocks: Vec<BlockRef>,
 }
@@ -85,6 +91,32 @@ stub!(choker::InterestChanged, |_m, _me| None);
 stub!(PeerDisconnected, |m, _me| Some(Event::Disconnected(m.exit)));
 stub!(PeerStatsUpdated, |_m, _me| None);
 stub!(DiskFailed, |_m, _me| Some(Event::DiskFailed));
+stub!(ExtensionHandshakeReceived, |m, _me| Some(Event::Extended(
+    m.listen_port,
+    m.client
+)));
+stub!(PeersDiscovered, |m, _me| Some(Event::Discovered(m.peers)));
+
+impl Handler<RequestBlocksIn> for Stub {
+    type Result = MessageResult<RequestBlocksIn>;
+    fn handle(&mut self, msg: RequestBlocksIn, _: &mut Context<Self>) -> Self::Result {
+        let pieces: Vec<u32> = msg.pieces.iter().map(|p| p.get()).collect();
+        let _ = self.tx.send(Event::RequestIn(pieces, msg.only));
+        let mut picked = Vec::new();
+        self.blocks.retain(|b| {
+            let take = picked.len() < msg.max && msg.pieces.contains(&b.piece);
+            if take {
+                picked.push(*b);
+            }
+            !take
+        });
+        if !msg.only {
+            let n = (msg.max - picked.len()).min(self.blocks.len());
+            picked.extend(self.blocks.drain(..n));
+        }
+        MessageResult(picked)
+    }
+}
 
 impl Handler<RequestBlocks> for Stub {
     type Result = MessageResult<RequestBlocks>;
@@ -101,22 +133,34 @@ impl Handler<BlockReceived> for Stub {
     }
 }
 
-struct Fixture {
+pub(super) struct Fixture {
     _dir: TempDir,
-    data: Vec<u8>,
-    lengths: Lengths,
+    pub(super) data: Vec<u8>,
+    pub(super) info_bytes: Vec<u8>,
+    pub(super) lengths: Lengths,
     disk: Addr<DiskWriter>,
-    events: UnboundedReceiver<Event>,
-    session: Addr<PeerSession>,
+    pub(super) events: UnboundedReceiver<Event>,
+    pub(super) session: Addr<PeerSession>,
     /// The remote peer, played by the test.
-    remote: Framed<TcpStream, PeerCodec>,
+    pub(super) remote: Framed<TcpStream, PeerCodec>,
 }
 
 /// A connection whose disk holds the payload if `seeding`, and nothing otherwise.
 async fn fixture(seeding: bool, settings: PeerSettings, config: PeerConfig) -> Fixture {
+    fixture_with(seeding, settings, config, Negotiated::default()).await
+}
+
+/// [`fixture`], with the extensions both sides negotiated.
+pub(super) async fn fixture_with(
+    seeding: bool,
+    settings: PeerSettings,
+    config: PeerConfig,
+    negotiated: Negotiated,
+) -> Fixture {
     let dir = TempDir::new().unwrap();
     let data = payload(LEN, 3);
     let info = single_file("f", PIECE, &data);
+    let info_bytes = info.to_bytes();
     let storage = Storage::open(dir.path(), &info, &StorageConfig::default()).unwrap();
     let lengths = *storage.lengths();
     if seeding {
@@ -142,7 +186,7 @@ async fn fixture(seeding: bool, settings: PeerSettings, config: PeerConfig) -> F
         key: PeerKey(1),
         addr,
         peer_id: PeerId([9; 20]),
-        negotiated: Negotiated::default(),
+        negotiated,
         lengths,
         have,
         config,
@@ -152,11 +196,13 @@ async fn fixture(seeding: bool, settings: PeerSettings, config: PeerConfig) -> F
         span: Span::none(),
         permit: None,
         alive: None,
+        extensions: extension_setup(&info_bytes),
     };
     let session = PeerSession::start_in(&Arbiter::current(), ours, setup);
     Fixture {
         _dir: dir,
         data,
+        info_bytes,
         lengths,
         disk,
         events,
@@ -176,10 +222,30 @@ fn links(stub: &Addr<Stub>, disk: &Addr<DiskWriter>) -> PeerLinks {
         disk_failed: stub.clone().recipient(),
         write: disk.clone().recipient(),
         read: disk.clone().recipient(),
+        extensions: ExtensionLinks {
+            handshake: stub.clone().recipient(),
+            discovered: stub.clone().recipient(),
+        },
     }
 }
 
-async fn recv(remote: &mut Framed<TcpStream, PeerCodec>) -> PeerMessage {
+/// Extensions as a public torrent's supervisor sets them up, PEX every 50 ms.
+fn extension_setup(info_bytes: &[u8]) -> PeerExtensionSetup {
+    PeerExtensionSetup {
+        config: crate::peer::ExtensionConfig {
+            client: "bt test".to_owned(),
+            listen_port: Some(7777),
+            request_queue: 250,
+            metadata: Some(Bytes::copy_from_slice(info_bytes)),
+            pex: true,
+            pex_interval: Duration::from_millis(50),
+        },
+        info_hash: bt_proto::InfoHash([0xaa; 20]),
+        allowed_fast_count: 10,
+    }
+}
+
+pub(super) async fn recv(remote: &mut Framed<TcpStream, PeerCodec>) -> PeerMessage {
     use std::future::poll_fn;
     use std::pin::Pin;
     let next = poll_fn(|cx| actix::prelude::Stream::poll_next(Pin::new(&mut *remote), cx));
@@ -190,7 +256,7 @@ async fn recv(remote: &mut Framed<TcpStream, PeerCodec>) -> PeerMessage {
         .expect("a valid frame")
 }
 
-async fn send(remote: &mut Framed<TcpStream, PeerCodec>, message: PeerMessage) {
+pub(super) async fn send(remote: &mut Framed<TcpStream, PeerCodec>, message: PeerMessage) {
     use std::future::poll_fn;
     use std::pin::Pin;
     use tokio_util::codec::Encoder;
@@ -203,7 +269,7 @@ async fn send(remote: &mut Framed<TcpStream, PeerCodec>, message: PeerMessage) {
     let _ = poll_fn(|cx| tokio::io::AsyncWrite::poll_flush(Pin::new(&mut *stream), cx)).await;
 }
 
-async fn event(events: &mut UnboundedReceiver<Event>) -> Event {
+pub(super) async fn event(events: &mut UnboundedReceiver<Event>) -> Event {
     tokio::time::timeout(TIMEOUT, events.recv())
         .await
         .expect("an event in time")

@@ -11,7 +11,7 @@
 //! In ([`msg`]), from the connections: [`msg::PeerJoined`],
 //! [`msg::BitfieldReceived`], [`msg::HaveReceived`],
 //! [`msg::HaveAllReceived`], [`msg::PeerLeft`],
-//! [`msg::RequestBlocks`] → blocks, [`msg::BlockReceived`] →
+//! [`msg::RequestBlocks`] and [`msg::RequestBlocksIn`] → blocks, [`msg::BlockReceived`] →
 //! write or drop, [`msg::BlockWritten`],
 //! [`msg::RequestsReleased`]; from the supervisor: [`msg::Shutdown`].
 //!
@@ -47,7 +47,7 @@ use crate::choker::PeerKey;
 use crate::picker::PiecePicker;
 use msg::{
     BitfieldReceived, BlockReceived, BlockWritten, HaveAllReceived, HaveReceived, PeerJoined,
-    PeerLeft, RequestBlocks, RequestsReleased,
+    PeerLeft, RequestBlocks, RequestBlocksIn, RequestsReleased,
 };
 
 /// Where the piece manager's results go: the disk pool and the supervisor.
@@ -94,6 +94,8 @@ pub struct PieceManagerLink {
     pub left: Recipient<PeerLeft>,
     /// [`RequestBlocks`].
     pub request: Recipient<RequestBlocks>,
+    /// [`RequestBlocksIn`].
+    pub request_in: Recipient<RequestBlocksIn>,
     /// [`BlockReceived`].
     pub received: Recipient<BlockReceived>,
     /// [`BlockWritten`].
@@ -113,6 +115,7 @@ impl PieceManagerLink {
             + Handler<HaveAllReceived>
             + Handler<PeerLeft>
             + Handler<RequestBlocks>
+            + Handler<RequestBlocksIn>
             + Handler<BlockReceived>
             + Handler<BlockWritten>
             + Handler<RequestsReleased>,
@@ -124,6 +127,7 @@ impl PieceManagerLink {
             have_all: actor.clone().recipient(),
             left: actor.clone().recipient(),
             request: actor.clone().recipient(),
+            request_in: actor.clone().recipient(),
             received: actor.clone().recipient(),
             written: actor.clone().recipient(),
             released: actor.clone().recipient(),

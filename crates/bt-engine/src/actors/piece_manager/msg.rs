@@ -78,6 +78,23 @@ pub struct RequestBlocks {
     pub max: usize,
 }
 
+/// Query: up to `max` blocks to request from the peer now, taken from `pieces` first: with
+/// `only`, from nothing else (BEP 6 allowed-fast pieces while the peer chokes us); without,
+/// the rest picked as usual (BEP 6 suggestions). See
+/// [`PiecePicker::pick_blocks_in`](crate::picker::PiecePicker::pick_blocks_in).
+#[derive(Debug, Clone, PartialEq, Eq, Message)]
+#[rtype(result = "Vec<BlockRef>")]
+pub struct RequestBlocksIn {
+    /// The connection.
+    pub key: PeerKey,
+    /// How many the connection's pipeline has room for.
+    pub max: usize,
+    /// The pieces to take blocks of first.
+    pub pieces: Vec<PieceIndex>,
+    /// Take blocks of `pieces` only.
+    pub only: bool,
+}
+
 /// Query: a block we requested arrived from the peer. The answer says whether to write it to
 /// disk (`true`) or drop it (a duplicate from endgame, or a block no longer wanted); a write
 /// must be followed by [`BlockWritten`].

@@ -24,15 +24,18 @@
 //! # Messages in and out
 //! In ([`msg`]): `PeersDiscovered`, `TrackerStatusChanged` (announcer); `PieceVerified`,
 //! `PieceFailed`, `DiskFailed` (piece manager, connections); `PeerStatsUpdated`,
-//! `PeerDisconnected` (connections); `IncomingPeer` (session); `Pause`, `Resume`,
-//! `Shutdown`, `GetStats` (handle, session).
-//! Out: `Have` and `Disconnect` to connections, `ModeChanged` to the choker,
+//! `PeerDisconnected`, `ExtensionHandshakeReceived`, `PeersDiscovered` from PEX
+//! (connections); `IncomingPeer` (session); `Pause`, `Resume`, `Shutdown`, `GetStats`
+//! (handle, session).
+//! Out: `Have`, `Disconnect` and (once per PEX interval) `UpdatePex` to connections, `ModeChanged` to the choker,
 //! `UpdateProgress` and `AnnounceNow` to the announcer (all `do_send`); `Shutdown` to each
 //! actor it started; [`TorrentEvent`]s on a broadcast channel.
 //!
 //! # Timers
 //! Every `redial_interval`: dial known peers whose back-off has passed. Every
-//! `stats_interval`: a `Progress` event and fresh statistics for the announcer.
+//! `stats_interval`: a `Progress` event and fresh statistics for the announcer. Every
+//! `extensions.pex_interval` (not for a private torrent): the connected peers to every
+//! connection, for BEP 11 peer exchange.
 //!
 //! # What stops it
 //! [`msg::Shutdown`]: connections closed, `stopped` announced (bounded by the announcer's
@@ -43,7 +46,9 @@
 //! - `peers`: dialling, admitting and forgetting connections.
 //! - `handlers`: the messages.
 //! - `stats`: statistics and progress.
+//! - `extensions`: extension handshakes, BEP 11 peer exchange, BEP 27 private torrents.
 
+mod extensions;
 mod handlers;
 pub mod msg;
 mod peers;
@@ -172,6 +177,8 @@ pub struct TorrentSupervisor {
     last_progress: (u32, u64, u64),
     /// Waiting for every connection to end, to answer a `Shutdown`.
     drained: Vec<oneshot::Sender<()>>,
+    /// The metadata we serve and what extension handshakes told us (`extensions`).
+    ext: extensions::ExtensionBook,
     span: Span,
     _alive: Alive,
 }
@@ -194,6 +201,7 @@ impl TorrentSupervisor {
             info_hash,
             lengths,
             have: Bitfield::new(lengths.piece_count() as usize),
+            ext: extensions::ExtensionBook::new(&setup.metainfo.info_bytes),
             metainfo: setup.metainfo,
             download_dir: setup.download_dir,
             config: setup.config,
@@ -337,6 +345,7 @@ impl TorrentSupervisor {
             act.fill_slots(ctx)
         });
         ctx.run_interval(self.config.stats_interval(), |act, _| act.report_progress());
+        self.start_extension_timers(ctx);
     }
 
     fn start_manager(

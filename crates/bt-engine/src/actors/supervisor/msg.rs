@@ -151,12 +151,15 @@ pub struct GetStats;
 /// Where a batch of peer addresses came from, so the supervisor can attribute and rank them.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum PeerSource {
-    /// A tracker, by its URL as written in the torrent. (DHT and PEX will add variants.)
+    /// A tracker, by its URL as written in the torrent.
     Tracker(String),
+    /// A connected peer's BEP 11 peer exchange (never used for a private torrent, BEP 27).
+    Pex,
 }
 
-/// Event (from the announcer): peers a tracker handed out, without our own address or peer
-/// id and without duplicates within the batch. Never empty.
+/// Event (from the announcer, or a connection's peer exchange): peers a tracker or a peer
+/// handed out, without duplicates within the batch. Never empty. Trackers' batches come
+/// without our own address; PEX batches may hold it (the handshake refuses ourselves).
 #[derive(Debug, Clone, PartialEq, Eq, Message)]
 #[rtype(result = "()")]
 pub struct PeersDiscovered {
@@ -202,4 +205,18 @@ pub struct TrackerStatusChanged {
     pub tracker: String,
     /// What happened.
     pub status: TrackerStatus,
+}
+
+/// Event (from a connection): the peer's BEP 10 extension handshake arrived, with what the
+/// supervisor keeps of it: where the peer accepts connections (for PEX) and its client name.
+/// At most one per extension handshake the peer sends.
+#[derive(Debug, Clone, PartialEq, Eq, Message)]
+#[rtype(result = "()")]
+pub struct ExtensionHandshakeReceived {
+    /// The connection.
+    pub key: PeerKey,
+    /// The peer's `p`: its listen port.
+    pub listen_port: Option<u16>,
+    /// The peer's `v`: its client name and version.
+    pub client: Option<String>,
 }
