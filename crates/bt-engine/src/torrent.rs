@@ -13,6 +13,9 @@ use crate::EngineError;
 /// Where a torrent is in its life.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TorrentState {
+    /// A magnet link's torrent: fetching the info dictionary from peers (BEP 9) before
+    /// anything else; its statistics know no pieces yet.
+    FetchingMetadata,
     /// Hashing the data already on disk to find the pieces we have (resume).
     Checking,
     /// Fetching the pieces we lack (and serving those we have).
@@ -80,6 +83,14 @@ pub struct TorrentStats {
     pub connecting: usize,
 }
 
+impl TorrentStats {
+    /// Whether every piece is verified on disk. False while a magnet link's metadata is
+    /// being fetched (no pieces are known then; a torrent always has at least one).
+    pub fn is_complete(&self) -> bool {
+        self.pieces_total > 0 && self.pieces_have == self.pieces_total
+    }
+}
+
 /// Something that happened to a torrent, for subscribers
 /// ([`TorrentHandle::subscribe`](crate::TorrentHandle::subscribe)).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,6 +122,12 @@ pub enum TorrentEvent {
     /// Every piece is verified on disk (sent once per run, also for a torrent found complete
     /// by the resume check).
     Completed,
+    /// A magnet link's metadata arrived from peers and hashes to its info-hash; the torrent
+    /// goes on to check its files and download.
+    MetadataReceived {
+        /// The torrent's name from the metadata.
+        name: String,
+    },
     /// A torrent-fatal error; the torrent is now in [`TorrentState::Error`].
     Error(EngineError),
     /// A peer connection was set up.

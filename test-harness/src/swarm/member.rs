@@ -105,7 +105,7 @@ impl SwarmMember {
 
     /// Waits until every piece is verified.
     pub async fn wait_complete(&self, timeout: Duration) -> anyhow::Result<TorrentStats> {
-        self.wait_until(timeout, |s| s.pieces_have == s.pieces_total)
+        self.wait_until(timeout, TorrentStats::is_complete)
             .await
             .context("waiting for the download to complete")
     }

@@ -1,5 +1,6 @@
 //! Interop of the protocol extensions with python3-libtorrent (`scripts/lt_ext.py`): the
-//! fast extension (BEP 6) and the extension handshake (BEP 10) against a libtorrent seeder.
+//! fast extension (BEP 6) and the extension handshake (BEP 10) against a libtorrent seeder,
+//! and magnet links (BEP 9) both ways.
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -9,6 +10,7 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use anyhow::{Context, anyhow, bail};
 use bt_engine::{AddTorrentOptions, Session};
 use bt_proto::ext::ExtensionHandshake;
+use bt_proto::magnet::MagnetLink;
 use bt_proto::wire::{Handshake, MessageDecoder, PeerMessage, Reserved};
 use bt_proto::{InfoHash, PeerId};
 use bt_test_harness::libtorrent::{PYTHON, field, require_libtorrent};
@@ -206,4 +208,66 @@ async fn fast_extension_a_libtorrent_seeder_sends_have_all_and_bt_downloads_from
     let stopped = lt.stop().await.unwrap();
     let clients = field(&stopped, "clients").unwrap_or_default();
     assert!(clients.contains("bt_0.1.0"), "{stopped}");
+}
+
+#[actix::test]
+async fn magnet_bt_fetches_the_metadata_and_the_files_from_a_libtorrent_seeder() {
+    logs();
+    let tracker = MockTracker::start().unwrap();
+    // 16 KiB pieces: the metadata spans two 16 KiB metadata pieces.
+    let spec = PayloadSpec::single_file("lt-magnet.bin", 14 << 20)
+        .with_piece_length(16 * 1024)
+        .with_trackers([tracker.http_announce_url()]);
+    let payload = Payload::generate(&spec, 32).unwrap();
+    assert!(payload.torrent.info_bytes.len() > 16 * 1024);
+    let (mut lt, _) = lt_seeder(&payload, &tracker).await.unwrap();
+
+    let magnet = MagnetLink {
+        trackers: vec![tracker.http_announce_url()],
+        ..MagnetLink::new(payload.info_hash())
+    };
+    let session = Session::start(Swarm::test_config()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let handle = session
+        .add_magnet(magnet, AddTorrentOptions::new(dir.path()))
+        .await
+        .unwrap();
+    let stats = wait_stats(&handle, |s| s.is_complete()).await.unwrap();
+    assert_eq!(stats.name, "lt-magnet.bin");
+    assert_same_tree(&payload.root, &dir.path().join("lt-magnet.bin")).unwrap();
+    session.shutdown().await;
+    session.wait_stopped(TIMEOUT).await.unwrap();
+    lt.stop().await.unwrap();
+}
+
+#[actix::test]
+async fn magnet_a_libtorrent_leecher_fetches_the_metadata_from_bt() {
+    logs();
+    let tracker = MockTracker::start().unwrap();
+    let spec = PayloadSpec::multi_file_tree("bt-serves-metadata")
+        .with_trackers([tracker.http_announce_url()]);
+    let payload = Payload::generate(&spec, 33).unwrap();
+    let session = Session::start(Swarm::test_config()).await.unwrap();
+    session
+        .add_torrent(
+            payload.torrent.clone(),
+            AddTorrentOptions::new(payload.data_dir()),
+        )
+        .await
+        .unwrap();
+    // libtorrent knows nothing but the info-hash and where bt listens.
+    let magnet = MagnetLink {
+        peers: vec![session.local_addr().to_string()],
+        ..MagnetLink::new(payload.info_hash())
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let uri = magnet.to_uri();
+    let mut lt = LtExt::start(&["magnet".as_ref(), uri.as_ref(), dir.path().as_os_str()]).unwrap();
+    let line = lt.expect("metadata").await.unwrap();
+    let size: usize = field(&line, "size").unwrap().parse().unwrap();
+    assert_eq!(size, payload.torrent.info_bytes.len(), "{line}");
+    lt.expect("complete").await.unwrap();
+    assert_same_tree(&payload.root, &dir.path().join("bt-serves-metadata")).unwrap();
+    session.shutdown().await;
+    session.wait_stopped(TIMEOUT).await.unwrap();
 }

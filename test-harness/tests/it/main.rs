@@ -21,6 +21,8 @@ mod swarm;
 mod lifecycle;
 // Protocol extensions between engine sessions: PEX (BEP 11), private torrents (BEP 27).
 mod extensions;
+// Magnet links (BEP 9): metadata from a seeder, bad metadata struck, oversized refused.
+mod magnet;
 
 /// Logs to the test's output when `RUST_LOG` is set (`RUST_LOG=bt_engine=debug`).
 pub fn logs() {

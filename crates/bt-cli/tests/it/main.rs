@@ -4,10 +4,12 @@
 //! - `create`: `bt create`, checked against mktorrent and libtorrent.
 //! - `info`: `bt info` on real torrents, magnet links, and broken input (exit codes, one-line errors).
 //! - `transfer`: `bt seed` and `bt download` against each other through a mock tracker.
+//! - `magnet`: `bt download 'magnet:?...'` from `bt seed`.
 //! - `proc`: running `bt` in the background with a time limit.
 
 mod create;
 mod info;
+mod magnet;
 mod proc;
 mod transfer;
 

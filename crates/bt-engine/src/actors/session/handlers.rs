@@ -2,12 +2,14 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use actix::{
     Actor, ActorContext, ActorFutureExt, Context, Handler, MessageResult, ResponseActFuture,
     StreamHandler, WrapFuture,
 };
+use bt_proto::metainfo::Metainfo;
 use tokio::net::TcpStream;
 use tokio::sync::broadcast;
 use tracing::warn;
@@ -18,9 +20,10 @@ use crate::EngineError;
 use crate::actors::pool::ArbiterPool;
 use crate::actors::supervisor::msg::Shutdown as StopTorrent;
 use crate::actors::supervisor::{SupervisorSetup, TorrentSupervisor};
+use crate::torrent::TorrentEvent;
 
 /// Events a subscriber may fall behind by before it misses some (it then gets `Lagged`).
-const EVENT_CAPACITY: usize = 1024;
+pub(super) const EVENT_CAPACITY: usize = 1024;
 
 impl StreamHandler<io::Result<(TcpStream, SocketAddr)>> for Session {
     fn handle(&mut self, item: io::Result<(TcpStream, SocketAddr)>, ctx: &mut Context<Self>) {
@@ -41,14 +44,31 @@ impl Handler<AddTorrent> for Session {
 
     fn handle(&mut self, msg: AddTorrent, _: &mut Context<Self>) -> Self::Result {
         let info_hash = msg.metainfo.info_hash;
-        if self.torrents.contains_key(&info_hash) {
+        if self.knows(info_hash) {
             return Err(EngineError::DuplicateTorrent(info_hash));
         }
         let (events, _) = broadcast::channel(EVENT_CAPACITY);
+        let link = self.start_torrent(msg.metainfo, msg.download_dir, msg.paused, events)?;
+        self.torrents.insert(info_hash, link.clone());
+        self.update_routes();
+        Ok(link)
+    }
+}
+
+impl Session {
+    /// Starts a torrent's supervisor (not yet registered) on the event channel `events`.
+    pub(super) fn start_torrent(
+        &self,
+        metainfo: Arc<Metainfo>,
+        download_dir: PathBuf,
+        paused: bool,
+        events: broadcast::Sender<TorrentEvent>,
+    ) -> Result<TorrentLink, EngineError> {
+        let info_hash = metainfo.info_hash;
         let handles = self.arbiters.iter().map(|a| a.handle()).collect();
         let supervisor = TorrentSupervisor::new(SupervisorSetup {
-            metainfo: msg.metainfo,
-            download_dir: msg.download_dir,
+            metainfo,
+            download_dir,
             config: Arc::clone(&self.config),
             peer_id: self.peer_id,
             listen_port: self.listen_port,
@@ -56,17 +76,14 @@ impl Handler<AddTorrent> for Session {
             slots: Arc::clone(&self.slots),
             events: events.clone(),
             census: self.census.clone(),
-            paused: msg.paused,
+            paused,
         })?
         .start();
-        let link = TorrentLink {
+        Ok(TorrentLink {
             info_hash,
             supervisor,
             events,
-        };
-        self.torrents.insert(info_hash, link.clone());
-        self.update_routes();
-        Ok(link)
+        })
     }
 }
 
@@ -82,7 +99,8 @@ impl Handler<ListTorrents> for Session {
     type Result = MessageResult<ListTorrents>;
 
     fn handle(&mut self, _: ListTorrents, _: &mut Context<Self>) -> Self::Result {
-        MessageResult(self.torrents.keys().copied().collect())
+        let hashes = self.torrents.keys().chain(self.fetching.keys());
+        MessageResult(hashes.copied().collect())
     }
 }
 
@@ -91,8 +109,13 @@ impl Handler<RemoveTorrent> for Session {
 
     fn handle(&mut self, msg: RemoveTorrent, _: &mut Context<Self>) -> Self::Result {
         let removed = self.torrents.remove(&msg.info_hash);
+        let fetching = self.fetching.remove(&msg.info_hash);
         self.update_routes();
         let stop = async move {
+            if let Some(fetch) = fetching {
+                fetch.fetcher.send(StopTorrent).await?;
+                return Ok(());
+            }
             let link = removed.ok_or(EngineError::UnknownTorrent(msg.info_hash))?;
             link.supervisor.send(StopTorrent).await?;
             Ok(())
@@ -106,14 +129,22 @@ impl Handler<Shutdown> for Session {
 
     fn handle(&mut self, _: Shutdown, _: &mut Context<Self>) -> Self::Result {
         let torrents: Vec<TorrentLink> = self.torrents.drain().map(|(_, link)| link).collect();
+        let fetches: Vec<_> = self.fetching.drain().map(|(_, fetch)| fetch).collect();
         self.update_routes();
         // Every request is queued at once, so the torrents stop concurrently.
         let requests: Vec<_> = torrents
             .iter()
             .map(|link| link.supervisor.send(StopTorrent))
             .collect();
+        let fetch_requests: Vec<_> = fetches
+            .iter()
+            .map(|fetch| fetch.fetcher.send(StopTorrent))
+            .collect();
         let stop = async move {
             for request in requests {
+                let _ = request.await;
+            }
+            for request in fetch_requests {
                 let _ = request.await;
             }
         };

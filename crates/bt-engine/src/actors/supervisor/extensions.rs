@@ -13,7 +13,7 @@ use bt_proto::ext::{PexFlags, PexPeer};
 use bytes::Bytes;
 
 use super::TorrentSupervisor;
-use super::msg::{ExtensionHandshakeReceived, PeerSource, PeersDiscovered};
+use super::msg::{BanPeers, ExtensionHandshakeReceived, PeerSource, PeersDiscovered};
 use crate::actors::peer::PeerExtensionSetup;
 use crate::actors::peer::msg::UpdatePex;
 use crate::choker::PeerKey;
@@ -124,12 +124,13 @@ impl TorrentSupervisor {
     }
 
     /// Whether to learn a batch of discovered peers: a private torrent only takes its
-    /// trackers' (BEP 27); PEX adds nothing once the torrent knows
+    /// trackers' (BEP 27), not PEX's nor those a magnet link's fetch knew; PEX adds nothing once the torrent knows
     /// `max_pex_known_peers` addresses. PEX addresses that are our own listening address
     /// on loopback are dropped (the handshake would refuse them anyway).
     pub(super) fn filter_discovered(&self, msg: &mut PeersDiscovered) -> bool {
         match msg.source {
             PeerSource::Tracker(_) => true,
+            PeerSource::Magnet => !self.metainfo.info.private,
             PeerSource::Pex => {
                 if !self.pex_enabled()
                     || self.known.len() >= self.config.extensions.max_pex_known_peers
@@ -168,6 +169,17 @@ impl Handler<ExtensionHandshakeReceived> for TorrentSupervisor {
                     peers: self.pex_peers(),
                 });
             }
+        }
+    }
+}
+
+impl Handler<BanPeers> for TorrentSupervisor {
+    type Result = ();
+
+    fn handle(&mut self, msg: BanPeers, _: &mut Context<Self>) {
+        for addr in msg.addrs {
+            self.known.remove(&addr);
+            self.banned_addrs.insert(addr);
         }
     }
 }

@@ -155,6 +155,9 @@ pub enum PeerSource {
     Tracker(String),
     /// A connected peer's BEP 11 peer exchange (never used for a private torrent, BEP 27).
     Pex,
+    /// The peers a magnet link's metadata fetch knew of (from the link's trackers and `x.pe`),
+    /// handed over once the metadata arrived; a private torrent takes its trackers' instead.
+    Magnet,
 }
 
 /// Event (from the announcer, or a connection's peer exchange): peers a tracker or a peer
@@ -219,4 +222,13 @@ pub struct ExtensionHandshakeReceived {
     pub listen_port: Option<u16>,
     /// The peer's `v`: its client name and version.
     pub client: Option<String>,
+}
+
+/// Command (from the session, for a torrent that started as a magnet link): never connect to
+/// these addresses; its metadata fetch struck them for bad metadata.
+#[derive(Debug, Clone, PartialEq, Eq, Message)]
+#[rtype(result = "()")]
+pub struct BanPeers {
+    /// The addresses.
+    pub addrs: Vec<SocketAddr>,
 }
