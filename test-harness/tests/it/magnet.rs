@@ -15,6 +15,7 @@ use bt_engine::{
 };
 use bt_proto::ext::{ExtensionHandshake, MetadataMessage};
 use bt_proto::magnet::MagnetLink;
+use bt_proto::tracker::AnnounceEvent;
 use bt_proto::wire::{Handshake, MessageDecoder, PeerMessage, Reserved};
 use bt_proto::{InfoHash, PeerId};
 use bt_test_harness::{PayloadSpec, Swarm, TrackerMode, assert_same_tree};
@@ -129,6 +130,18 @@ async fn a_magnet_link_downloads_from_a_bt_seeder_through_its_tracker() {
     assert_eq!(stats.total_len, metainfo.info.total_length());
     assert_same_tree(&swarm.payload.root, &dir.path().join(&metainfo.info.name)).unwrap();
     assert_eq!(session.torrents().await, vec![metainfo.info_hash]);
+    // The fetch joined the swarm as a leecher of unknown size; the switch to the supervisor
+    // never told the tracker we left.
+    let ours = session.peer_id();
+    let announces: Vec<_> = swarm
+        .tracker
+        .announces()
+        .into_iter()
+        .filter(|a| a.peer_id == ours)
+        .collect();
+    assert_eq!(announces[0].event, AnnounceEvent::Started);
+    assert!(announces[0].left > 0, "not announced as a seed");
+    assert!(announces.iter().all(|a| a.event != AnnounceEvent::Stopped));
     session.shutdown().await;
     session.wait_stopped(TIMEOUT).await.unwrap();
     swarm.shutdown().await.unwrap();
@@ -373,4 +386,41 @@ async fn an_oversized_metadata_size_is_refused_before_anything_is_asked() {
     assert_eq!(stats.state, TorrentState::FetchingMetadata);
     session.shutdown().await;
     session.wait_stopped(TIMEOUT).await.unwrap();
+}
+
+#[actix::test]
+async fn a_paused_magnet_link_fetches_nothing_until_resumed() {
+    let swarm = seeded_swarm(Swarm::test_config()).await.unwrap();
+    let hash = swarm.metainfo.info_hash;
+    let magnet = MagnetLink {
+        trackers: vec![swarm.tracker.http_announce_url()],
+        ..MagnetLink::new(hash)
+    };
+    let session = Session::start(Swarm::test_config()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let options = AddTorrentOptions {
+        paused: true,
+        ..AddTorrentOptions::new(dir.path())
+    };
+    let handle = session.add_magnet(magnet, options).await.unwrap();
+    // Several announce intervals: nothing announced, nobody dialled.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let stats = handle.stats().await.unwrap();
+    assert_eq!(stats.state, TorrentState::Paused);
+    assert!(stats.peers.is_empty());
+    let ours = session.peer_id();
+    assert!(swarm.tracker.announces().iter().all(|a| a.peer_id != ours));
+
+    handle.resume().await.unwrap();
+    let stats = wait_stats(&handle, TorrentStats::is_complete)
+        .await
+        .unwrap();
+    assert_eq!(
+        stats.state,
+        TorrentState::Seeding,
+        "not paused after the switch"
+    );
+    session.shutdown().await;
+    session.wait_stopped(TIMEOUT).await.unwrap();
+    swarm.shutdown().await.unwrap();
 }

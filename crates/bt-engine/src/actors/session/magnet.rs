@@ -31,7 +31,6 @@ pub(super) struct FetchLink {
     pub(super) fetcher: Addr<MetadataFetcher>,
     pub(super) events: broadcast::Sender<TorrentEvent>,
     download_dir: PathBuf,
-    paused: bool,
 }
 
 impl Handler<AddMagnet> for Session {
@@ -59,7 +58,6 @@ impl Handler<AddMagnet> for Session {
             fetcher,
             events: events.clone(),
             download_dir: msg.download_dir,
-            paused: msg.paused,
         };
         self.fetching.insert(info_hash, link);
         self.update_routes();
@@ -75,10 +73,11 @@ impl Handler<MetadataFetched> for Session {
             return; // Removed while the last piece was on its way.
         };
         link.fetcher.do_send(Shutdown);
+        // Not paused: a paused fetcher fetches nothing, so the metadata came while it ran.
         let started = self.start_torrent(
             Arc::clone(&msg.metainfo),
             link.download_dir,
-            link.paused,
+            false,
             link.events.clone(),
         );
         match started {
