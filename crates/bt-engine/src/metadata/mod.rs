@@ -9,13 +9,15 @@
 //! - The first source's size starts the [`MetadataAssembler`]; only sources of that size are
 //!   asked while it lasts.
 //! - All requests go to one source at a time (up to [`FetchConfig::max_outstanding`] pieces),
-//!   so that metadata failing the info-hash can be pinned on the peer that sent it; another
-//!   source takes over when that one rejects, times out or leaves. A peer that rejected or
+//!   and the pieces being assembled all come from it: when another source takes over (the
+//!   first rejected, timed out or left), what the first sent is dropped. Metadata is small,
+//!   and so metadata failing the info-hash is always pinned on the one peer that sent it,
+//!   never on an honest peer whose pieces were mixed with a liar's. A peer that rejected or
 //!   timed out rests for the request timeout before it is asked again.
 //! - Data we did not ask that peer for is ignored. A piece of the wrong length or a
 //!   `total_size` that differs from the size being assembled strikes its sender.
 //! - When the last piece arrives the metadata is hashed: a match ends the fetch; a mismatch
-//!   strikes every peer that supplied a piece, drops the pieces and starts over from the
+//!   strikes the source that supplied it, drops the pieces and starts over from the
 //!   remaining sources (the next one's size).
 
 #[cfg(test)]
@@ -85,6 +87,8 @@ pub struct MetadataFetch {
     info_hash: InfoHash,
     config: FetchConfig,
     assembler: Option<MetadataAssembler<PeerKey>>,
+    /// The source every piece in the assembler came from (or is asked of).
+    supplier: Option<PeerKey>,
     sources: BTreeMap<PeerKey, Source>,
     /// Requested pieces: from whom, since when.
     outstanding: BTreeMap<u32, (PeerKey, Instant)>,
@@ -97,6 +101,7 @@ impl MetadataFetch {
             info_hash,
             config,
             assembler: None,
+            supplier: None,
             sources: BTreeMap::new(),
             outstanding: BTreeMap::new(),
         }
@@ -151,10 +156,14 @@ impl MetadataFetch {
         Ok(true)
     }
 
-    /// The connection ended: its requests are freed.
+    /// The connection ended: its requests are freed, and the pieces it supplied dropped.
     pub fn peer_left(&mut self, key: PeerKey) {
         self.sources.remove(&key);
         self.outstanding.retain(|_, (who, _)| *who != key);
+        if self.supplier == Some(key) {
+            self.supplier = None;
+            self.assembler = None;
+        }
     }
 
     /// The requests to send now, as `(peer, piece)`.
@@ -163,6 +172,11 @@ impl MetadataFetch {
             return Vec::new();
         };
         let size = self.sources.get(&source).map(|s| s.size);
+        if self.supplier != Some(source) {
+            // A new source: nothing another peer sent is mixed with what this one sends.
+            self.assembler = None;
+            self.supplier = Some(source);
+        }
         if self.assembler.is_none() {
             let Some(size) = size else {
                 return Vec::new();
@@ -194,19 +208,21 @@ impl MetadataFetch {
         wanted.into_iter().map(|piece| (source, piece)).collect()
     }
 
-    /// The peer to ask: the one already asked, else the first source of the right size
-    /// that is not resting.
+    /// The peer to ask: the one already asked, else the supplier of the pieces held if it is
+    /// not resting, else the first source that is not resting (which starts over).
     fn pick_source(&self, now: Instant) -> Option<PeerKey> {
         if let Some((who, _)) = self.outstanding.values().next() {
             return Some(*who);
         }
-        let size = self.size();
+        let ready = |s: &Source| s.resting_until.is_none_or(|until| until <= now);
+        if let Some(supplier) = self.supplier
+            && self.sources.get(&supplier).is_some_and(ready)
+        {
+            return Some(supplier);
+        }
         self.sources
             .iter()
-            .find(|(_, s)| {
-                size.is_none_or(|size| s.size == size)
-                    && s.resting_until.is_none_or(|until| until <= now)
-            })
+            .find(|(_, s)| ready(s))
             .map(|(key, _)| *key)
     }
 

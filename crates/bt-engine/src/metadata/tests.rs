@@ -195,3 +195,106 @@ fn a_departed_source_frees_its_requests() {
     f.peer_left(A);
     assert_eq!(f.requests(now), vec![(B, 0)]);
 }
+
+proptest::proptest! {
+    /// Honest and lying sources in any order, with rejects sprinkled in: the fetch ends with
+    /// the true metadata, and only liars are struck.
+    #[test]
+    fn ends_with_the_true_metadata_whoever_lies(
+        len in 1usize..(3 * METADATA_PIECE_LEN),
+        liars in proptest::collection::vec(proptest::arbitrary::any::<bool>(), 1..5),
+        rejects in proptest::collection::vec(proptest::arbitrary::any::<bool>(), 0..20),
+    ) {
+        let (bytes, hash) = metadata(len);
+        let size = bytes.len() as u64;
+        let mut f = fetch(hash);
+        let mut now = Instant::now();
+        let keys: Vec<PeerKey> = (0..liars.len() as u64).map(PeerKey).collect();
+        for key in &keys {
+            f.peer_ready(*key, true, Some(size)).unwrap();
+        }
+        let honest_exists = liars.iter().any(|l| !l);
+        let mut rejects = rejects.into_iter();
+        let mut struck = Vec::new();
+        let mut verified = None;
+        for _ in 0..200 {
+            let requests = f.requests(now);
+            if requests.is_empty() {
+                // Everyone is resting (or struck): let time pass.
+                now += FetchConfig::default().request_timeout;
+                if keys.iter().all(|k| struck.contains(k)) {
+                    break;
+                }
+                continue;
+            }
+            for (key, piece) in requests {
+                if rejects.next().unwrap_or(false) {
+                    f.rejected(key, piece, now);
+                    continue;
+                }
+                let mut data = piece_of(&bytes, piece).to_vec();
+                if liars[key.0 as usize] {
+                    data[0] ^= 1;
+                }
+                match f.piece(key, piece, size, Bytes::from(data)) {
+                    PieceOutcome::Continue => {}
+                    PieceOutcome::Verified(metadata) => verified = Some(metadata),
+                    PieceOutcome::Struck(peers) => {
+                        struck.extend(peers.into_iter().map(|(peer, _)| peer));
+                    }
+                }
+            }
+            if verified.is_some() {
+                break;
+            }
+        }
+        for key in &struck {
+            proptest::prop_assert!(liars[key.0 as usize], "an honest peer was struck");
+        }
+        if honest_exists {
+            proptest::prop_assert_eq!(verified, Some(bytes));
+        } else {
+            proptest::prop_assert!(verified.is_none());
+        }
+    }
+}
+
+#[test]
+fn a_new_source_starts_over_so_pieces_are_never_mixed() {
+    let (bytes, hash) = metadata(METADATA_PIECE_LEN + 10);
+    let size = bytes.len() as u64;
+    let mut f = fetch(hash);
+    let now = Instant::now();
+    f.peer_ready(A, true, Some(size)).unwrap();
+    f.peer_ready(B, true, Some(size)).unwrap();
+    assert_eq!(f.requests(now), vec![(A, 0), (A, 1)]);
+    // A (a liar) sends piece 1 and rejects piece 0.
+    let lie = Bytes::from(vec![7; 10]);
+    assert_eq!(f.piece(A, 1, size, lie), PieceOutcome::Continue);
+    f.rejected(A, 0, now);
+    // B takes over from scratch: A's piece 1 is not kept.
+    assert_eq!(f.requests(now), vec![(B, 0), (B, 1)]);
+    assert_eq!(f.progress(), (0, 2));
+    f.piece(B, 0, size, piece_of(&bytes, 0));
+    assert_eq!(
+        f.piece(B, 1, size, piece_of(&bytes, 1)),
+        PieceOutcome::Verified(bytes),
+        "B is not blamed for A's piece"
+    );
+}
+
+#[test]
+fn a_departed_supplier_of_another_size_does_not_wedge_the_fetch() {
+    let (bytes, hash) = metadata(100);
+    let mut f = fetch(hash);
+    let now = Instant::now();
+    f.peer_ready(A, true, Some(5000)).unwrap();
+    assert_eq!(f.requests(now), vec![(A, 0)]);
+    f.peer_ready(B, true, Some(100)).unwrap();
+    f.peer_left(A);
+    assert_eq!(f.requests(now), vec![(B, 0)]);
+    assert_eq!(
+        f.piece(B, 0, 100, Bytes::from(bytes.clone())),
+        PieceOutcome::Verified(bytes)
+    );
+}

@@ -276,3 +276,24 @@ fn pex_flows_both_ways_only_once_the_peer_speaks_it() {
     let bad = state.on_message(UT_PEX_ID, Bytes::from_static(b"i1e"), now);
     assert!(matches!(bad, Err(PeerError::Extension { .. })));
 }
+
+proptest::proptest! {
+    /// Whatever a peer sends under whatever id, the state answers with events or an error,
+    /// never a panic.
+    #[test]
+    fn never_panics_on_arbitrary_extended_messages(
+        messages in proptest::collection::vec(
+            (0u8..4, proptest::collection::vec(proptest::arbitrary::any::<u8>(), 0..300)),
+            0..20,
+        ),
+    ) {
+        let now = Instant::now();
+        let mut state = ExtensionState::new(config(Some(&[3; 40_000]), true));
+        let _ = state.on_message(HANDSHAKE_ID, their_handshake(true, Some(1)), now);
+        for (id, payload) in messages {
+            let _ = state.on_message(id, Bytes::from(payload), now);
+        }
+        let me: SocketAddr = "10.0.0.2:2".parse().unwrap();
+        let _ = state.pex_message(&[], me, now);
+    }
+}
