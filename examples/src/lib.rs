@@ -6,6 +6,12 @@
 //!
 //! # Layout
 //! - [`bundled_torrent_path`]: where the bundled sample torrent lives.
+//! - [`choker_lab`]: the `Choker` actor alone with synthetic peers (`embed_choker`).
+//! - [`swarm_lab`]: one seeder and about fifty leechers in this process, per choker and piece
+//!   order: CSVs, plots and a summary (`swarm_experiment`).
+
+pub mod choker_lab;
+pub mod swarm_lab;
 
 use std::path::PathBuf;
 

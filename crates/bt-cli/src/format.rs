@@ -38,9 +38,103 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("{text:?} is too large"))
 }
 
+/// Parses a rate such as `10MiB/s`, `500KiB/s`, `500k` or `0` (unlimited) into bytes per
+/// second; the `/s` is optional.
+pub fn parse_rate(text: &str) -> Result<u64, String> {
+    let trimmed = text.trim();
+    let size = trimmed
+        .strip_suffix("/s")
+        .or_else(|| trimmed.strip_suffix("ps"))
+        .unwrap_or(trimmed);
+    parse_size(size).map_err(|_| format!("{text:?} is not a rate (e.g. 10MiB/s, 500KiB/s, 0)"))
+}
+
+/// Parses a duration such as `90`, `90s`, `15m`, `2h`, `1h30m` or `1d` (a bare number is
+/// seconds).
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let bad = || format!("{text:?} is not a duration (e.g. 90s, 15m, 2h, 1h30m)");
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Err(bad());
+    }
+    if let Ok(seconds) = trimmed.parse::<u64>() {
+        return Ok(std::time::Duration::from_secs(seconds));
+    }
+    let mut total: u64 = 0;
+    let mut rest = trimmed;
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+        let number: u64 = rest[..digits].parse().map_err(|_| bad())?;
+        let unit_len = rest[digits..]
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len() - digits);
+        let seconds_per = match &rest[digits..digits + unit_len] {
+            "s" => 1,
+            "m" => 60,
+            "h" => 3600,
+            "d" => 86_400,
+            _ => return Err(bad()),
+        };
+        total = number
+            .checked_mul(seconds_per)
+            .and_then(|s| total.checked_add(s))
+            .ok_or_else(bad)?;
+        rest = &rest[digits + unit_len..];
+    }
+    Ok(std::time::Duration::from_secs(total))
+}
+
+/// Formats a duration for a person: `2.5s` below ten seconds, then to the second: `45s`,
+/// `3m05s`, `2h10m`.
+pub fn duration(d: std::time::Duration) -> String {
+    let secs = d.as_secs();
+    match secs {
+        0..10 => format!("{:.1}s", d.as_secs_f64()),
+        10..60 => format!("{secs}s"),
+        60..3600 => format!("{}m{:02}s", secs / 60, secs % 60),
+        _ => format!("{}h{:02}m", secs / 3600, secs % 3600 / 60),
+    }
+}
+
+/// Formats a rate in bytes per second: `1.5 MiB/s`.
+pub fn rate(bytes_per_second: u64) -> String {
+    format!("{}/s", bytes(bytes_per_second))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn parse_rate_takes_sizes_with_or_without_per_second() {
+        assert_eq!(parse_rate("10MiB/s"), Ok(10 << 20));
+        assert_eq!(parse_rate("500KiB/s"), Ok(500 << 10));
+        assert_eq!(parse_rate("500k"), Ok(500 << 10));
+        assert_eq!(parse_rate("0"), Ok(0));
+        assert!(parse_rate("fast").is_err());
+        assert!(parse_rate("10MiB/h").is_err());
+    }
+
+    #[test]
+    fn parse_duration_reads_units_and_sums_them() {
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("1d"), Ok(Duration::from_secs(86_400)));
+        for bad in ["", "m", "5x", "1.5h", "99999999999999999999d", "h5"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn duration_shows_two_units_at_most() {
+        assert_eq!(duration(Duration::from_millis(2540)), "2.5s");
+        assert_eq!(duration(Duration::from_secs(45)), "45s");
+        assert_eq!(duration(Duration::from_secs(185)), "3m05s");
+        assert_eq!(duration(Duration::from_secs(7800)), "2h10m");
+    }
 
     #[test]
     fn parse_size_reads_bytes_and_binary_units() {

@@ -1,64 +1,106 @@
 //! `bt`: the command-line BitTorrent client.
 //!
-//! `main` only parses the command line, sets up logging, and maps the outcome to an exit
-//! code: 0 on success, 1 on a failure (one line on stderr naming the cause), 2 on a usage
-//! error (clap's own exit code). Each subcommand lives in its own module under [`cmd`].
+//! `main` only parses the command line, sets up the console and logging, and maps the outcome
+//! to an exit code: 0 on success, 1 on a failure (one line on stderr naming the cause), 2 on a
+//! usage error (clap's own exit code). Each subcommand lives in its own module under [`cmd`].
 //!
-//! Logging goes to stderr, filtered by `BT_LOG` (as `RUST_LOG`: `BT_LOG=bt_engine=debug`),
-//! warnings only by default.
+//! # Layout
+//! - [`cmd`]: one module per subcommand.
+//! - [`console`]: progress bars or plain lines, status messages.
+//! - [`logging`]: tracing to stderr through the console.
+//! - [`runner`]: running torrents in a session until done, seeding targets, Ctrl-C.
+//! - [`settings`]: the configuration layers (defaults, file, `BT_*`, flags).
+//! - [`signals`]: Ctrl-C and SIGTERM.
+//! - [`format`]: sizes, rates and durations for people.
 
 mod cmd;
+mod console;
 mod format;
+mod logging;
+mod runner;
+mod settings;
+mod signals;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{ArgAction, Parser, Subcommand};
 
-/// bt: a fast BitTorrent client and library.
+use console::{Console, ProgressMode};
+
+/// bt: a fast BitTorrent client. Start with `bt demo`, which downloads a generated file from
+/// a seeder on this machine.
 #[derive(Debug, Parser)]
 #[command(name = "bt", version, about, long_about = None)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// A TOML configuration file (see `bt config --example`); BT_* variables and flags
+    /// override it.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// How to show progress: bars on a terminal, else plain lines.
+    #[arg(long, global = true, value_enum, default_value_t = ProgressMode::Auto)]
+    progress: ProgressMode,
+    /// Seconds between plain progress lines.
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 1.0)]
+    progress_interval: f64,
+    /// Print nothing but errors.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    /// More logging on stderr (-v: info, -vv: debug, -vvv: trace); RUST_LOG overrides it.
+    #[arg(short, long, global = true, action = ArgAction::Count)]
+    verbose: u8,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Download a generated file from a seeder on this machine: no network, nothing to set up.
+    Demo(cmd::demo::DemoArgs),
+    /// Download torrents into a directory (and optionally keep seeding).
+    Download(cmd::download::DownloadArgs),
+    /// Serve a torrent's files from a directory until interrupted.
+    Seed(cmd::seed::SeedCmdArgs),
     /// Create a .torrent file from a file or a directory.
     Create(cmd::create::CreateArgs),
     /// Show what a .torrent file or a magnet link describes: name, info-hash, size, files.
     Info(cmd::info::InfoArgs),
-    /// Download a torrent's files into a directory (and optionally keep seeding).
-    Download(cmd::download::DownloadArgs),
-    /// Serve a torrent's files from a directory until interrupted.
-    Seed(cmd::seed::SeedArgs),
+    /// Check a torrent's files on disk: good, bad and missing pieces (exit 1 if any is bad).
+    Verify(cmd::verify::VerifyArgs),
+    /// Show the effective configuration, or the documented example file.
+    Config(cmd::config::ConfigArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
-    let outcome = match cli.command {
-        Command::Create(args) => cmd::create::run(&args),
-        Command::Info(args) => cmd::info::run(&args),
-        Command::Download(args) => cmd::download::run(&args),
-        Command::Seed(args) => cmd::seed::run(&args),
+    let interval = Duration::try_from_secs_f64(cli.progress_interval).unwrap_or(Duration::ZERO);
+    let console = Console::new(cli.progress, cli.quiet, interval);
+    logging::init(cli.verbose, &console);
+    let context = cmd::Context {
+        console,
+        config_file: cli.config,
+    };
+    let outcome = match &cli.command {
+        Command::Demo(args) => cmd::demo::run(args, &context),
+        Command::Download(args) => cmd::download::run(args, &context),
+        Command::Seed(args) => cmd::seed::run(args, &context),
+        Command::Create(args) => cmd::create::run(args),
+        Command::Info(args) => cmd::info::run(args),
+        Command::Verify(args) => cmd::verify::run(args, &context),
+        Command::Config(args) => cmd::config::run(args, &context),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             // `{:#}` prints the whole cause chain on one line: "reading x: permission denied".
-            eprintln!("bt: {error:#}");
+            eprintln!("bt: {}", one_line(&format!("{error:#}")));
             ExitCode::FAILURE
         }
     }
 }
 
-/// Logs to stderr, filtered by `BT_LOG` (default: warnings); actix's `log` records included.
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("BT_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+/// The message with any line breaks (from an OS or parser message) folded into spaces.
+fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -63,6 +63,10 @@ pub enum EngineError {
     /// The download directory is missing or not a directory.
     #[error("download directory {0}")]
     DownloadDir(String),
+    /// The files asked for ([`AddTorrentOptions::files`](crate::AddTorrentOptions::files)) are
+    /// not files of the torrent.
+    #[error("file selection: {0}")]
+    FileSelection(String),
     /// The session, or the torrent's actors, stopped before answering.
     #[error("the session has shut down")]
     Stopped,

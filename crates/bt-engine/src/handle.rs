@@ -43,6 +43,7 @@ use crate::actors::session::msg::{
 };
 use crate::actors::session::{Session as SessionActor, SessionSetup};
 use crate::config::EngineConfig;
+use crate::strategies::Strategies;
 use crate::torrent::{TorrentEvent, TorrentStats};
 
 /// How a torrent is added.
@@ -53,6 +54,14 @@ pub struct AddTorrentOptions {
     pub download_dir: PathBuf,
     /// Check the data on disk, then stay paused until [`TorrentHandle::resume`].
     pub paused: bool,
+    /// The embedder's own choking strategy or piece picker, if any; the configured ones
+    /// otherwise (`choke.strategy`, `picker.order`).
+    pub strategies: Strategies,
+    /// Download only these files (indices in metainfo order, as `bt info` numbers them);
+    /// `None` for all. Pieces holding no byte of a wanted file are not fetched, files that
+    /// share no piece with a wanted one are not created, and the torrent completes once every
+    /// wanted piece is verified (see [`FileSelection`](crate::selection::FileSelection)).
+    pub files: Option<Vec<usize>>,
 }
 
 impl AddTorrentOptions {
@@ -61,7 +70,21 @@ impl AddTorrentOptions {
         Self {
             download_dir: download_dir.into(),
             paused: false,
+            strategies: Strategies::default(),
+            files: None,
         }
+    }
+
+    /// Runs the torrent with `strategies` (see [`Strategies`]).
+    pub fn with_strategies(mut self, strategies: Strategies) -> Self {
+        self.strategies = strategies;
+        self
+    }
+
+    /// Download only the files with these indices.
+    pub fn with_files(mut self, files: impl IntoIterator<Item = usize>) -> Self {
+        self.files = Some(files.into_iter().collect());
+        self
     }
 }
 
@@ -73,6 +96,7 @@ pub struct Session {
     local_addr: SocketAddr,
     peer_id: PeerId,
     census: ActorCensus,
+    dht: Option<bt_dht::DhtHandle>,
 }
 
 impl Session {
@@ -92,11 +116,25 @@ impl Session {
         })?;
         let peer_id = PeerId::with_random_suffix(rand::random());
         let census = ActorCensus::new();
+        let dht = if config.dht.enabled {
+            let node = bt_dht::DhtNode::start(config.dht.node.clone())
+                .await
+                .map_err(|e| EngineError::Listen {
+                    addr: config.dht.node.listen,
+                    // The OS message (address in use, permission denied).
+                    message: std::error::Error::source(&e)
+                        .map_or_else(|| e.to_string(), ToString::to_string),
+                })?;
+            Some(node)
+        } else {
+            None
+        };
         let actor = SessionActor::new(SessionSetup {
             config: Arc::new(config),
             listener,
             peer_id,
             census: census.clone(),
+            dht: dht.clone(),
         })
         .start();
         Ok(Session {
@@ -104,7 +142,13 @@ impl Session {
             local_addr,
             peer_id,
             census,
+            dht,
         })
+    }
+
+    /// The session's DHT node (`dht.enabled`): its address, statistics and lookups.
+    pub fn dht(&self) -> Option<&bt_dht::DhtHandle> {
+        self.dht.as_ref()
     }
 
     /// The address the session accepts peers on (with the port the OS chose for port 0).
@@ -131,6 +175,8 @@ impl Session {
                 metainfo: Arc::new(metainfo),
                 download_dir: options.download_dir,
                 paused: options.paused,
+                strategies: options.strategies,
+                files: options.files,
             })
             .await??;
         Ok(self.handle(link.info_hash, link.events))
@@ -138,10 +184,11 @@ impl Session {
 
     /// Adds a magnet link (BEP 9): the torrent starts in
     /// [`TorrentState::FetchingMetadata`](crate::TorrentState::FetchingMetadata), finds peers
-    /// through the link's `tr=` trackers and `x.pe=` peers (IP literals), fetches the info
-    /// dictionary from them and checks it against the info-hash, then goes on like a torrent
-    /// added with [`Session::add_torrent`] (a `MetadataReceived` event marks the switch). The
-    /// handle serves the torrent throughout.
+    /// through the link's `tr=` trackers, its `x.pe=` peers (IP literals) and, with
+    /// `dht.enabled`, the DHT, fetches the info dictionary from them and checks it against
+    /// the info-hash, then goes on like a torrent added with [`Session::add_torrent`] with
+    /// the same `options` (a `MetadataReceived` event marks the switch; `options.files` is
+    /// checked against the metadata then). The handle serves the torrent throughout.
     pub async fn add_magnet(
         &self,
         magnet: MagnetLink,
@@ -155,6 +202,8 @@ impl Session {
                 magnet,
                 download_dir: options.download_dir,
                 paused: options.paused,
+                strategies: options.strategies,
+                files: options.files,
             })
             .await??;
         Ok(self.handle(info_hash, events))

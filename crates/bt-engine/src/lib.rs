@@ -20,9 +20,14 @@
 //!   connection's actor drives.
 //! - [`picker`]: piece picking (rarest-first, random, sequential; endgame; strikes and bans) as a
 //!   pure struct behind the `PiecePicker` trait.
+//! - [`selection`]: [`selection::FileSelection`], the files to download and the pieces that
+//!   follow from them.
 //! - [`proto`]: the sans-IO protocol layer, re-exported from `bt-proto`.
+//! - [`shaping`]: upload and download limits (token buckets), per connection and per session.
 //! - [`torrent`]: what embedders see of a torrent: [`TorrentState`], [`TorrentStats`],
 //!   [`TorrentEvent`].
+//! - [`strategies`]: [`Strategies`], a torrent's choker and picker: configured by name, or the
+//!   embedder's own.
 //! - [`storage`]: a torrent's files on disk: positional block I/O, piece hashing, the resume
 //!   check; synchronous, run by the disk actor's worker threads.
 //! - [`tracker`]: tracker transports (HTTP, UDP) and the tier and schedule logic the announcer
@@ -38,7 +43,10 @@ mod handle;
 pub mod metadata;
 pub mod peer;
 pub mod picker;
+pub mod selection;
+pub mod shaping;
 pub mod storage;
+pub mod strategies;
 pub mod torrent;
 pub mod tracker;
 
@@ -46,4 +54,7 @@ pub use bt_proto as proto;
 pub use config::EngineConfig;
 pub use error::EngineError;
 pub use handle::{AddTorrentOptions, Session, TorrentHandle};
-pub use torrent::{PeerInfo, TorrentEvent, TorrentState, TorrentStats};
+pub use strategies::Strategies;
+pub use torrent::{
+    PeerInfo, PeerTotals, TorrentEvent, TorrentState, TorrentStats, TrackerHealth, TrackerInfo,
+};

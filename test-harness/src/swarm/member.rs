@@ -1,12 +1,13 @@
 //! [`SwarmMember`]: one engine session of a swarm, with its torrent, and waits on its events.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
 use bt_engine::{
-    AddTorrentOptions, EngineConfig, Session, TorrentEvent, TorrentHandle, TorrentState,
-    TorrentStats,
+    AddTorrentOptions, EngineConfig, Session, Strategies, TorrentEvent, TorrentHandle,
+    TorrentState, TorrentStats,
 };
 use bt_proto::PeerId;
 use bt_proto::metainfo::Metainfo;
@@ -35,6 +36,8 @@ pub struct SwarmMember {
     pub dir: PathBuf,
     /// The temporary directory behind `dir`, for members that own theirs.
     _temp: Option<TempDir>,
+    /// [`Self::stop`] was called: the session is gone, its statistics with it.
+    stopped: AtomicBool,
 }
 
 impl SwarmMember {
@@ -46,9 +49,22 @@ impl SwarmMember {
         dir: PathBuf,
         temp: Option<TempDir>,
     ) -> anyhow::Result<Self> {
+        Self::start_with(role, config, Strategies::default(), metainfo, dir, temp).await
+    }
+
+    /// Like [`start`](Self::start), with the embedder's own choker or picker.
+    pub async fn start_with(
+        role: Role,
+        config: EngineConfig,
+        strategies: Strategies,
+        metainfo: &Metainfo,
+        dir: PathBuf,
+        temp: Option<TempDir>,
+    ) -> anyhow::Result<Self> {
         let session = Session::start(config).await.context("starting a session")?;
+        let options = AddTorrentOptions::new(&dir).with_strategies(strategies);
         let torrent = session
-            .add_torrent(metainfo.clone(), AddTorrentOptions::new(&dir))
+            .add_torrent(metainfo.clone(), options)
             .await
             .context("adding the torrent")?;
         Ok(Self {
@@ -57,6 +73,7 @@ impl SwarmMember {
             torrent,
             dir,
             _temp: temp,
+            stopped: AtomicBool::new(false),
         })
     }
 
@@ -132,8 +149,14 @@ impl SwarmMember {
             .map_err(|_| anyhow!("no matching event within {timeout:?}"))?
     }
 
+    /// Whether [`Self::stop`] was called.
+    pub fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::Relaxed)
+    }
+
     /// Shuts the session down and checks that every one of its actors stopped.
     pub async fn stop(&self, timeout: Duration) -> anyhow::Result<()> {
+        self.stopped.store(true, Ordering::Relaxed);
         self.session.shutdown().await;
         self.session
             .wait_stopped(timeout)

@@ -22,7 +22,10 @@
 //!
 //! Every member gets its own session (own peer id, own listening port on `127.0.0.1:0`, own
 //! worker Arbiters), a configuration tuned for tests ([`Swarm::test_config`]: rechoke every
-//! 200 ms, re-announce every 500 ms, short time-outs), and its own directory: seeders read
+//! 200 ms, re-announce every 500 ms, short time-outs) unless the builder gives it its own
+//! ([`SwarmBuilder::seeder_config`], [`SwarmBuilder::leecher_config`]: heterogeneous upload
+//! and download limits, free riders, other strategies; [`SwarmBuilder::strategies`]: an
+//! embedder's own choker or picker), and its own directory: seeders read
 //! the payload's own directory, leechers each get an empty temporary one. Sessions must run
 //! inside an actix `System` (`#[actix::test]`).
 //!
@@ -30,20 +33,24 @@
 //! - this module: [`SwarmBuilder`], [`Swarm`], [`TrackerKind`].
 //! - `member`: [`SwarmMember`], [`Role`], waits on a member's events.
 //! - `files`: [`assert_same_tree`].
+//! - `matrix`: [`TransferMatrix`], who sent how many bytes to whom.
 
 mod files;
+mod matrix;
 mod member;
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use anyhow::{Context, anyhow};
-use bt_engine::{EngineConfig, Session};
+use bt_engine::{EngineConfig, Session, Strategies};
 use bt_proto::metainfo::Metainfo;
 
 pub use files::assert_same_tree;
+pub use matrix::TransferMatrix;
 pub use member::{Role, SwarmMember};
 
-use crate::{MockTracker, Payload, PayloadSpec};
+use crate::{MockTracker, MockTrackerConfig, Payload, PayloadSpec};
 
 /// How long a member's shutdown may take before its leftover actors count as a leak.
 const STOP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -66,8 +73,11 @@ pub struct SwarmBuilder {
     seeders: usize,
     leechers: usize,
     tracker: TrackerKind,
+    tracker_config: MockTrackerConfig,
     config: EngineConfig,
     seeder_config: Option<EngineConfig>,
+    leecher_configs: BTreeMap<usize, EngineConfig>,
+    strategies: Strategies,
 }
 
 impl SwarmBuilder {
@@ -96,6 +106,12 @@ impl SwarmBuilder {
         self
     }
 
+    /// The mock tracker's settings (its mode at start, its interval, ...).
+    pub fn tracker_config(mut self, config: MockTrackerConfig) -> Self {
+        self.tracker_config = config;
+        self
+    }
+
     /// The configuration of every member (default: [`Swarm::test_config`]).
     pub fn config(mut self, config: EngineConfig) -> Self {
         self.config = config;
@@ -108,10 +124,25 @@ impl SwarmBuilder {
         self
     }
 
+    /// A configuration of its own for leecher `index` (0 for the first leecher; leechers
+    /// start in index order): its own rate limits (`upload_limit`, `peer.upload_limit`,
+    /// ...), a free rider's choker (`choke.strategy = FreeRider`: it uploads nothing), another
+    /// piece order. Leechers without one get the swarm's configuration.
+    pub fn leecher_config(mut self, index: usize, config: EngineConfig) -> Self {
+        self.leecher_configs.insert(index, config);
+        self
+    }
+
+    /// The embedder's choker or picker for every member (default: the configured ones).
+    pub fn strategies(mut self, strategies: Strategies) -> Self {
+        self.strategies = strategies;
+        self
+    }
+
     /// Starts the tracker, generates the payload, and starts the seeders, then the
     /// leechers. Must run inside an actix `System`.
     pub async fn build(self) -> anyhow::Result<Swarm> {
-        let tracker = MockTracker::start()?;
+        let tracker = MockTracker::start_with(self.tracker_config)?;
         let url = match self.tracker {
             TrackerKind::Http => tracker.http_announce_url(),
             TrackerKind::Udp => tracker.udp_announce_url(),
@@ -123,13 +154,15 @@ impl SwarmBuilder {
             payload,
             members: Vec::new(),
             config: self.config.clone(),
+            strategies: self.strategies.clone(),
         };
         let seeder_config = self.seeder_config.unwrap_or_else(|| self.config.clone());
         for _ in 0..self.seeders {
             swarm.add_seeder(seeder_config.clone()).await?;
         }
-        for _ in 0..self.leechers {
-            swarm.add_leecher().await?;
+        for index in 0..self.leechers {
+            let config = self.leecher_configs.get(&index).unwrap_or(&self.config);
+            swarm.add_leecher_with(config.clone()).await?;
         }
         Ok(swarm)
     }
@@ -149,6 +182,8 @@ pub struct Swarm {
     pub members: Vec<SwarmMember>,
     /// The configuration of new leechers.
     config: EngineConfig,
+    /// The strategies of every member.
+    strategies: Strategies,
 }
 
 impl Swarm {
@@ -160,8 +195,11 @@ impl Swarm {
             seeders: 1,
             leechers: 1,
             tracker: TrackerKind::Http,
+            tracker_config: MockTrackerConfig::default(),
             config: Self::test_config(),
             seeder_config: None,
+            leecher_configs: BTreeMap::new(),
+            strategies: Strategies::default(),
         }
     }
 
@@ -205,16 +243,44 @@ impl Swarm {
         dir: std::path::PathBuf,
         temp: Option<tempfile::TempDir>,
     ) -> anyhow::Result<usize> {
-        let member = SwarmMember::start(role, config, &self.metainfo, dir, temp).await?;
+        let strategies = self.strategies.clone();
+        let member =
+            SwarmMember::start_with(role, config, strategies, &self.metainfo, dir, temp).await?;
         self.members.push(member);
         Ok(self.members.len() - 1)
     }
 
-    /// Starts a member with an empty temporary directory.
+    /// Starts a member holding only the first `len` bytes of a single-file payload (so the
+    /// pieces they cover, a partial seeder); returns its index.
+    pub async fn add_partial_seeder(
+        &mut self,
+        len: u64,
+        config: EngineConfig,
+    ) -> anyhow::Result<usize> {
+        let bytes = std::fs::read(&self.payload.root).with_context(|| {
+            format!(
+                "reading {} (a single-file payload)",
+                self.payload.root.display()
+            )
+        })?;
+        let prefix = bytes
+            .get(..usize::try_from(len)?)
+            .ok_or_else(|| anyhow!("the payload is shorter than {len} bytes"))?;
+        let temp = tempfile::Builder::new().prefix("bt-partial-").tempdir()?;
+        std::fs::write(temp.path().join(&self.metainfo.info.name), prefix)?;
+        let dir = temp.path().to_path_buf();
+        self.add_member(Role::Seeder, config, dir, Some(temp)).await
+    }
+
+    /// Starts a member with an empty temporary directory and the swarm's configuration.
     pub async fn add_leecher(&mut self) -> anyhow::Result<usize> {
+        self.add_leecher_with(self.config.clone()).await
+    }
+
+    /// Starts a member with an empty temporary directory and `config`.
+    pub async fn add_leecher_with(&mut self, config: EngineConfig) -> anyhow::Result<usize> {
         let temp = tempfile::Builder::new().prefix("bt-leecher-").tempdir()?;
         let dir = temp.path().to_path_buf();
-        let config = self.config.clone();
         self.add_member(Role::Leecher, config, dir, Some(temp))
             .await
     }
@@ -230,7 +296,9 @@ impl Swarm {
         let temp = member.take_dir();
         let dir = member.dir.clone();
         let role = member.role;
-        *member = SwarmMember::start(role, config, &self.metainfo, dir, temp).await?;
+        let strategies = self.strategies.clone();
+        *member =
+            SwarmMember::start_with(role, config, strategies, &self.metainfo, dir, temp).await?;
         Ok(())
     }
 
@@ -262,6 +330,26 @@ impl Swarm {
             assert_same_tree(&self.payload.root, &leecher.dir.join(name))?;
         }
         Ok(())
+    }
+
+    /// Who sent how many payload bytes to whom so far, from every member's per-peer totals
+    /// (ended connections included), by member index. A stopped member has no statistics
+    /// left: its row is empty, but what the others exchanged with it still counts.
+    pub async fn transfers(&self) -> anyhow::Result<TransferMatrix> {
+        let mut members = Vec::with_capacity(self.members.len());
+        for (i, member) in self.members.iter().enumerate() {
+            let totals = if member.is_stopped() {
+                Vec::new()
+            } else {
+                member
+                    .stats()
+                    .await
+                    .with_context(|| format!("statistics of member {i}"))?
+                    .peer_totals
+            };
+            members.push((member.peer_id(), totals));
+        }
+        Ok(TransferMatrix::from_totals(&members))
     }
 
     /// Every member's session.

@@ -8,19 +8,43 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 
 use anyhow::{Context, anyhow, bail};
-use bt_engine::{AddTorrentOptions, Session};
+use bt_engine::{AddTorrentOptions, Session, TorrentHandle, TorrentStats};
 use bt_proto::ext::ExtensionHandshake;
 use bt_proto::magnet::MagnetLink;
 use bt_proto::wire::{Handshake, MessageDecoder, PeerMessage, Reserved};
 use bt_proto::{InfoHash, PeerId};
-use bt_test_harness::libtorrent::{PYTHON, field, require_libtorrent};
+use bt_test_harness::reference::{PYTHON, require_libtorrent};
 use bt_test_harness::{MockTracker, Payload, PayloadSpec, Swarm, assert_same_tree};
 use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
-use super::{TIMEOUT, logs, wait_stats};
+use super::{TIMEOUT, logs};
+
+/// Waits until `pred` holds for the torrent's statistics, checking after each event.
+async fn wait_stats(
+    handle: &TorrentHandle,
+    pred: impl Fn(&TorrentStats) -> bool,
+) -> anyhow::Result<TorrentStats> {
+    let mut events = handle.subscribe();
+    let wait = async {
+        loop {
+            let stats = handle.stats().await?;
+            if pred(&stats) {
+                return Ok(stats);
+            }
+            let _ = events.recv().await;
+        }
+    };
+    tokio::time::timeout(TIMEOUT, wait).await?
+}
+
+/// The value of `key=` in one of the script's lines.
+fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
+    line.split_whitespace()
+        .find_map(|word| word.strip_prefix(key)?.strip_prefix('='))
+}
 
 /// `scripts/lt_ext.py`, running; killed when dropped.
 pub struct LtExt {
@@ -32,7 +56,7 @@ pub struct LtExt {
 impl LtExt {
     /// Runs the script with `args` (the mode first; the time limit is appended).
     pub fn start(args: &[&std::ffi::OsStr]) -> anyhow::Result<Self> {
-        require_libtorrent()?;
+        require_libtorrent(Path::new(PYTHON))?;
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/lt_ext.py");
         let mut child = Command::new(PYTHON)
             .arg(script)

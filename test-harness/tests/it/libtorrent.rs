@@ -1,95 +1,34 @@
-//! python3-libtorrent, a reference client, announces to the mock tracker over HTTP and UDP;
-//! the tracker records the announce and libtorrent reports a successful reply.
+//! The reference peer (python3-libtorrent through `scripts/lt_peer.py`): it announces to the
+//! mock tracker over HTTP and UDP, which records the announce while libtorrent reports a
+//! successful reply; and the harness's promises about it hold: a clear error naming the
+//! Debian package when libtorrent is missing, a time limit that ends it, a killed process on
+//! drop.
 //!
-//! The client is `scripts/lt_announce.py` run by `/usr/bin/python3`; a missing libtorrent fails
-//! these tests with the install hint rather than skipping them.
+//! A machine without libtorrent fails these tests with the install hint rather than skipping
+//! them.
 
-use std::io::Read;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bt_proto::PeerId;
 use bt_proto::tracker::AnnounceEvent;
-use bt_test_harness::{MockTracker, Payload, PayloadSpec, SwarmPeer, Transport};
+use bt_test_harness::reference::{self, LtState};
+use bt_test_harness::{
+    LibtorrentPeer, LtEvent, MockTracker, Payload, PayloadSpec, ReferenceError, SwarmPeer,
+    Transport,
+};
 
-const PYTHON: &str = "/usr/bin/python3";
-/// libtorrent starts and announces in well under a second; this bounds a hang.
-const CLIENT_TIMEOUT: Duration = Duration::from_secs(20);
+/// libtorrent starts, checks and announces in well under a second; this bounds a hang.
+const TIMEOUT: Duration = Duration::from_secs(20);
 
-/// Fails with the install hint unless `/usr/bin/python3` can import libtorrent.
-fn require_libtorrent() {
-    let status = Command::new(PYTHON)
-        .args(["-c", "import libtorrent"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
-    assert!(
-        matches!(status, Ok(s) if s.success()),
-        "{PYTHON} cannot import libtorrent: apt-get install python3-libtorrent"
-    );
-}
-
-/// Runs the announce script against `tracker_url`, killing it past [`CLIENT_TIMEOUT`]; returns
-/// its first output line.
-fn libtorrent_announce(payload: &Payload, tracker_url: &str) -> anyhow::Result<String> {
-    require_libtorrent();
-    let torrent = payload.write_torrent_file()?;
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/lt_announce.py");
-    let inner_timeout = (CLIENT_TIMEOUT - Duration::from_secs(5)).as_secs();
-    let mut child = Command::new(PYTHON)
-        .arg(script)
-        .arg(&torrent)
-        .arg(payload.data_dir())
-        .arg(tracker_url)
-        .arg(inner_timeout.to_string())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    // Drain both pipes on threads so a chatty client cannot block on a full pipe.
-    let drain = |pipe: Option<Box<dyn Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            if let Some(mut pipe) = pipe {
-                let _ = pipe.read_to_string(&mut text);
-            }
-            text
-        })
+/// libtorrent seeds a payload, announces it over `transport`, gets the one peer the tracker knows, and
+/// the tracker records the announce.
+async fn check_reference_announce(transport: Transport) -> anyhow::Result<()> {
+    let tracker = MockTracker::start()?;
+    let url = match transport {
+        Transport::Http => tracker.http_announce_url(),
+        Transport::Udp => tracker.udp_announce_url(),
     };
-    let out = drain(child.stdout.take().map(|p| Box::new(p) as _));
-    let err = drain(child.stderr.take().map(|p| Box::new(p) as _));
-    let deadline = Instant::now() + CLIENT_TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.try_wait()? {
-            break status;
-        }
-        if Instant::now() >= deadline {
-            child.kill()?;
-            child.wait()?;
-            anyhow::bail!("libtorrent did not finish within {CLIENT_TIMEOUT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let join = |t: std::thread::JoinHandle<String>| t.join().unwrap_or_default();
-    let (out, err) = (join(out), join(err));
-    anyhow::ensure!(status.success(), "libtorrent: {status}\n{out}\n{err}");
-    Ok(out.lines().next().unwrap_or_default().to_owned())
-}
-
-/// The value of `key=` in the script's output line.
-fn field<'a>(line: &'a str, key: &str) -> &'a str {
-    line.split_whitespace()
-        .find_map(|word| word.strip_prefix(key)?.strip_prefix('='))
-        .unwrap_or_else(|| panic!("no {key} in {line:?}"))
-}
-
-/// libtorrent announces `payload` (which it finds complete, so `left` is 0), gets the one peer
-/// the tracker knows, and the tracker records the announce.
-fn check_reference_announce(
-    tracker: &MockTracker,
-    url: &str,
-    transport: Transport,
-) -> anyhow::Result<()> {
     let payload = Payload::generate(&PayloadSpec::multi_file_tree("lt"), 11)?;
     let hash = payload.info_hash();
     let fake = SwarmPeer {
@@ -98,31 +37,173 @@ fn check_reference_announce(
         left: 0,
     };
     tracker.add_peer(hash, fake);
-    let line = libtorrent_announce(&payload, url)?;
-    assert!(line.starts_with("reply "), "{line}");
-    assert_eq!(field(&line, "info_hash"), hash.to_string(), "{line}");
-    assert_eq!(field(&line, "num_peers"), "1", "{line}");
-    let listen_port: u16 = field(&line, "listen_port").parse()?;
-    let recorded = tracker.wait_for_announce(|a| a.info_hash == hash, Duration::from_secs(5))?;
+    let torrent = payload.write_torrent_file()?;
+    let mut lt = LibtorrentPeer::seeder(&torrent, payload.data_dir())
+        .tracker(url.clone())
+        .time_limit(TIMEOUT * 2)
+        .start()
+        .await?;
+    let reply = lt
+        .wait_event("a tracker reply", TIMEOUT, |e| {
+            matches!(e, LtEvent::TrackerReply { .. })
+        })
+        .await?;
+    assert_eq!(reply, LtEvent::TrackerReply { url, num_peers: 1 });
+    assert_eq!(lt.info_hash(), hash.to_string());
+    let recorded = tracker
+        .wait_for_announce_async(|a| a.info_hash == hash, Duration::from_secs(5))
+        .await?;
     assert_eq!(recorded.transport, transport);
     assert_eq!(recorded.source.ip().to_string(), "127.0.0.1");
-    assert_eq!(recorded.port, listen_port);
+    assert_eq!(recorded.port, lt.listen_addr().port());
     assert_eq!((recorded.event, recorded.left), (AnnounceEvent::Started, 0));
     assert!(recorded.peer_id.as_bytes().starts_with(b"-LT"));
-    // Whether libtorrent says `stopped` on exit (it does over HTTP) is its business, so the
-    // swarm is not checked beyond the injected peer.
     assert!(tracker.peers(&hash).contains(&fake));
+    lt.stop(TIMEOUT).await?;
     Ok(())
 }
 
-#[test]
-fn libtorrent_announces_over_http() {
-    let tracker = MockTracker::start().unwrap();
-    check_reference_announce(&tracker, &tracker.http_announce_url(), Transport::Http).unwrap();
+#[actix::test]
+async fn libtorrent_announces_over_http() {
+    check_reference_announce(Transport::Http).await.unwrap();
+}
+
+#[actix::test]
+async fn libtorrent_announces_over_udp() {
+    check_reference_announce(Transport::Udp).await.unwrap();
 }
 
 #[test]
-fn libtorrent_announces_over_udp() {
-    let tracker = MockTracker::start().unwrap();
-    check_reference_announce(&tracker, &tracker.udp_announce_url(), Transport::Udp).unwrap();
+fn libtorrent_is_installed_for_the_system_python() {
+    reference::require_libtorrent(Path::new(reference::PYTHON)).unwrap();
+}
+
+fn assert_names_the_package(error: &ReferenceError) {
+    assert!(
+        matches!(error, ReferenceError::LibtorrentMissing { .. }),
+        "{error:?}"
+    );
+    let message = error.to_string();
+    assert!(
+        message.contains("apt-get install python3-libtorrent"),
+        "{message}"
+    );
+}
+
+#[actix::test]
+async fn a_missing_interpreter_is_a_clear_error() {
+    let payload = Payload::generate(&PayloadSpec::single_file("f", 1000), 1).unwrap();
+    let torrent = payload.write_torrent_file().unwrap();
+    let missing = Path::new("/nonexistent/python3");
+    let error = LibtorrentPeer::seeder(&torrent, payload.data_dir())
+        .python(missing)
+        .start()
+        .await
+        .unwrap_err();
+    assert_names_the_package(&error);
+    assert_names_the_package(&reference::require_libtorrent(missing).unwrap_err());
+}
+
+/// An interpreter without the module (a stand-in that fails as Python does) is reported as a
+/// missing package, not as a crash.
+#[actix::test]
+async fn a_python_without_libtorrent_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = dir.path().join("python3");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\necho \"ModuleNotFoundError: No module named 'libtorrent'\" >&2\nexit 1\n",
+    )
+    .unwrap();
+    make_executable(&fake);
+    let payload = Payload::generate(&PayloadSpec::single_file("f", 1000), 1).unwrap();
+    let torrent = payload.write_torrent_file().unwrap();
+    let error = LibtorrentPeer::leecher(&torrent, dir.path())
+        .python(&fake)
+        .start()
+        .await
+        .unwrap_err();
+    assert_names_the_package(&error);
+    assert_names_the_package(&reference::require_libtorrent(&fake).unwrap_err());
+}
+
+fn make_executable(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+}
+
+/// A leecher that meets no peer reports its figures periodically, then gives up at its time
+/// limit by itself and says so.
+#[actix::test]
+async fn the_time_limit_ends_a_peer_that_never_finishes() {
+    let payload = Payload::generate(&PayloadSpec::single_file("f.bin", 100_000), 2).unwrap();
+    let torrent = payload.write_torrent_file().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut lt = LibtorrentPeer::leecher(&torrent, dir.path())
+        .time_limit(Duration::from_secs(2))
+        .stats_interval(Duration::from_millis(100))
+        .start()
+        .await
+        .unwrap();
+    let mut ticks = 0;
+    lt.wait_event("three stats lines", TIMEOUT, |e| {
+        ticks += usize::from(matches!(e, LtEvent::Stats(_)));
+        ticks == 3
+    })
+    .await
+    .unwrap();
+    let stats = lt.latest_stats().unwrap();
+    assert_eq!((stats.pieces, stats.pieces_total), (0, 7));
+    assert_eq!(stats.state, LtState::Downloading);
+    let error = lt.wait_complete(TIMEOUT).await.unwrap_err();
+    let ReferenceError::TimeLimit { report, .. } = &error else {
+        panic!("not a time limit: {error:?}");
+    };
+    assert_eq!(report.stats.payload_downloaded, 0);
+    assert!(report.usage.max_rss_kib > 0);
+    // Once ended, every later wait says how it ended.
+    let again = lt.wait_seeding(TIMEOUT).await.unwrap_err();
+    assert!(
+        matches!(again, ReferenceError::TimeLimit { .. }),
+        "{again:?}"
+    );
+}
+
+/// A wait shorter than the work (a leecher without peers never finishes) fails with its own
+/// time-out and the last figures.
+#[actix::test]
+async fn a_wait_times_out_with_the_last_figures() {
+    let payload = Payload::generate(&PayloadSpec::single_file("f.bin", 100_000), 3).unwrap();
+    let torrent = payload.write_torrent_file().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut lt = LibtorrentPeer::leecher(&torrent, dir.path())
+        .stats_interval(Duration::from_millis(50))
+        .start()
+        .await
+        .unwrap();
+    let error = lt.wait_complete(Duration::from_secs(2)).await.unwrap_err();
+    let ReferenceError::TimedOut { last, .. } = &error else {
+        panic!("not a time-out: {error:?}");
+    };
+    assert!(last.is_some(), "{error}");
+}
+
+/// Dropping the handle kills the process and reaps it.
+#[actix::test]
+async fn dropping_a_peer_kills_its_process() {
+    let payload = Payload::generate(&PayloadSpec::single_file("f.bin", 50_000), 4).unwrap();
+    let torrent = payload.write_torrent_file().unwrap();
+    let mut lt = LibtorrentPeer::seeder(&torrent, payload.data_dir())
+        .start()
+        .await
+        .unwrap();
+    lt.wait_seeding(TIMEOUT).await.unwrap();
+    let proc_dir = Path::new("/proc").join(lt.pid().to_string());
+    assert!(proc_dir.exists());
+    drop(lt);
+    assert!(
+        !proc_dir.exists(),
+        "{} outlived its handle",
+        proc_dir.display()
+    );
 }

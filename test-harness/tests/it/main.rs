@@ -12,10 +12,13 @@ mod udp_tracker;
 mod modes;
 // Seeded payloads and their torrents.
 mod payload;
-// python3-libtorrent as a reference client announcing over HTTP and UDP.
+// python3-libtorrent as a reference peer: announcing over HTTP and UDP, its errors, time
+// limit and kill on drop.
 mod libtorrent;
+// The swarm test README.md opens with, and the check that the page still shows it.
+mod readme;
 // End-to-end downloads between in-process engine sessions: single and multi-file, several
-// leechers, resume, HTTP and UDP trackers.
+// leechers, HTTP and UDP trackers.
 mod swarm;
 // A torrent's life through the session handle: pause and resume, removal, a full disk.
 mod lifecycle;
@@ -23,6 +26,18 @@ mod lifecycle;
 mod extensions;
 // Magnet links (BEP 9): metadata from a seeder, bad metadata struck, oversized refused.
 mod magnet;
+// Engine scenarios of issue 3: leechers feeding each other, a seeder leaving, a tracker down at
+// first, an https-only torrent, resume after a partial download with data synced to disk.
+mod scenarios;
+// Session-wide upload and download limits in whole swarms.
+mod limits;
+// Chokers and piece orders by name, a free rider, an embedder's own choker and picker.
+mod strategies;
+// No tracker, the mainline DHT only: a public torrent and a bare magnet link download, a
+// private one (BEP 27) never touches the DHT.
+mod dht;
+// Hostile peers: each produces its fault; the engine disconnects, bans, times out, survives.
+mod hostile;
 
 /// Logs to the test's output when `RUST_LOG` is set (`RUST_LOG=bt_engine=debug`).
 pub fn logs() {

@@ -1,81 +1,132 @@
-//! `bt download`: fetch a torrent's files into a directory, from a `.torrent` file or a magnet
-//! link (whose metadata is fetched from peers first); exit 0 once every piece is verified on
-//! disk (or, with `--seed`, keep seeding until SIGINT/SIGTERM).
+//! `bt download`: fetch torrents into a directory, all in one session, from `.torrent` files
+//! or magnet links (whose metadata is fetched from peers first, BEP 9); exit 0 once every
+//! piece is verified on disk and the seeding goal (if any) is reached.
 //!
 //! The files go where `bt seed --data DIR` reads them: `DIR/NAME` for a single file,
 //! `DIR/NAME/...` for a multi-file torrent. Pieces already in `DIR` (an interrupted run) are
-//! found by the resume check and not fetched again.
+//! found by the resume check and not fetched again, so running the same command after Ctrl-C
+//! resumes.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
-use bt_engine::{AddTorrentOptions, Session};
-use bt_proto::magnet::MagnetLink;
+use anyhow::{Context as _, bail};
+use bt_engine::AddTorrentOptions;
+use bt_proto::metainfo::Info;
 
-use super::info::read_torrent;
-use super::session::{Outcome, load_config, print_progress, stop, wait_for};
+use super::Context;
+use super::common::{SeedArgs, Source, add_job, prepare_download_dir, start_session, stop};
+use crate::runner::{self, Outcome};
+use crate::settings::{Layers, SessionArgs};
+use crate::signals::Interrupt;
 
 /// Arguments of `bt download`.
 #[derive(Debug, clap::Args)]
 pub struct DownloadArgs {
-    /// The .torrent file, or a magnet link ('magnet:?xt=urn:btih:...', quoted).
-    pub torrent: PathBuf,
+    /// The .torrent files, or magnet links ('magnet:?xt=urn:btih:...', quoted).
+    #[arg(required = true, value_name = "TORRENT")]
+    pub torrents: Vec<String>,
     /// The directory to download into (created if missing).
     #[arg(short = 'o', long = "output", value_name = "DIR")]
     pub output: PathBuf,
-    /// Where to accept peer connections [default: 0.0.0.0:6881, or the config's `listen`].
-    #[arg(long, value_name = "ADDR:PORT")]
-    pub listen: Option<SocketAddr>,
-    /// Keep seeding after the download completes, until SIGINT or SIGTERM.
+    /// Download only these files of each torrent, by index (`bt info` numbers them), e.g.
+    /// --files 0,2. Files that share a piece with a picked one may be partly written.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "INDEX,...",
+        conflicts_with = "only"
+    )]
+    pub files: Vec<usize>,
+    /// Download only the files whose path inside the torrent matches GLOB (e.g. '*.iso',
+    /// 'docs/**'); repeat for more patterns.
+    #[arg(long, value_name = "GLOB")]
+    pub only: Vec<String>,
+    /// Keep seeding after the download completes, until Ctrl-C (or a --seed-* target).
     #[arg(long)]
     pub seed: bool,
-    /// A TOML file of engine settings (`BT_*` environment variables override it).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub seeding: SeedArgs,
+    #[command(flatten)]
+    pub session: SessionArgs,
 }
 
-/// Downloads the torrent; see the module docs.
-pub fn run(args: &DownloadArgs) -> anyhow::Result<()> {
-    let source = match args.torrent.to_str() {
-        Some(uri) if uri.starts_with("magnet:") => Source::Magnet(MagnetLink::parse(uri)?),
-        _ => Source::Torrent(Box::new(read_torrent(&args.torrent)?)),
-    };
-    std::fs::create_dir_all(&args.output)
-        .with_context(|| format!("cannot create {}", args.output.display()))?;
-    let config = load_config(args.config.as_deref(), args.listen)?;
+/// Downloads the torrents; see the module docs.
+pub fn run(args: &DownloadArgs, context: &Context) -> anyhow::Result<()> {
+    let sources = args
+        .torrents
+        .iter()
+        .map(|arg| Source::open(arg))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    prepare_download_dir(&args.output)?;
+    let config = Layers::new(context.config_file.as_deref(), &args.session).engine()?;
+    let mut torrents = Vec::new();
+    for source in sources {
+        source.check_findable(config.dht.enabled)?;
+        let files = picked_files(&source, args)?;
+        torrents.push((source, files));
+    }
+    let goal = args.seeding.goal(args.seed);
     actix_rt::System::new().block_on(async {
-        let session = Session::start(config).await?;
-        let result = download(&session, source, args).await;
+        let interrupt = Interrupt::install()?;
+        let session = start_session(config).await?;
+        let result = async {
+            let mut jobs = Vec::new();
+            for (source, files) in torrents {
+                let mut options = AddTorrentOptions::new(&args.output);
+                options.files = files;
+                jobs.push(add_job(&session, source, options, goal).await?);
+            }
+            runner::run(&session, jobs, &context.console, interrupt).await
+        }
+        .await;
         stop(&session).await;
-        result
+        match result? {
+            Outcome::Finished => Ok(()),
+            Outcome::Interrupted { incomplete: 0 } => Ok(()),
+            Outcome::Interrupted { incomplete } => bail!(
+                "interrupted with {incomplete} torrent(s) incomplete; the verified pieces are \
+                 kept in {}: run the same command again to resume",
+                args.output.display()
+            ),
+        }
     })
 }
 
-/// What to download: a torrent file's contents, or a magnet link (BEP 9).
-enum Source {
-    Torrent(Box<bt_proto::metainfo::Metainfo>),
-    Magnet(MagnetLink),
-}
-
-async fn download(session: &Session, source: Source, args: &DownloadArgs) -> anyhow::Result<()> {
-    let options = AddTorrentOptions::new(&args.output);
-    let torrent = match source {
-        Source::Torrent(metainfo) => session.add_torrent(*metainfo, options).await?,
-        Source::Magnet(magnet) => session.add_magnet(magnet, options).await?,
+/// The files `--files` or `--only` pick in this torrent; `None` for all. A magnet link's
+/// file names are not known before its metadata arrives, so `--only` cannot apply to it;
+/// `--files` indices are checked once the metadata is there.
+fn picked_files(source: &Source, args: &DownloadArgs) -> anyhow::Result<Option<Vec<usize>>> {
+    if !args.files.is_empty() {
+        return Ok(Some(args.files.clone()));
+    }
+    if args.only.is_empty() {
+        return Ok(None);
+    }
+    let info: &Info = match source {
+        Source::Torrent(metainfo) => &metainfo.info,
+        Source::Magnet(_) => bail!(
+            "--only needs the torrent's file names, which a magnet link does not give: \
+             use --files with the indices, or the .torrent file"
+        ),
     };
-    // Not before a magnet link's metadata arrived: then no pieces are known.
-    let complete = |s: &bt_engine::TorrentStats| s.is_complete();
-    if wait_for(&torrent, complete).await? == Outcome::Signalled {
-        bail!("interrupted; the pieces verified so far are kept for the next run");
+    let mut patterns = globset::GlobSetBuilder::new();
+    for pattern in &args.only {
+        patterns.add(globset::Glob::new(pattern).with_context(|| format!("bad --only {pattern}"))?);
     }
-    let stats = torrent.stats().await?;
-    let name = stats.name.clone();
-    print_progress(&stats);
-    eprintln!("{name}: complete in {}", args.output.display());
-    if args.seed {
-        eprintln!("{name}: seeding until interrupted");
-        wait_for(&torrent, |_| false).await?;
+    let patterns = patterns.build().context("bad --only pattern")?;
+    let picked: Vec<usize> = info
+        .files
+        .iter()
+        .enumerate()
+        .filter(|(_, file)| patterns.is_match(file.path.join("/")))
+        .map(|(index, _)| index)
+        .collect();
+    if picked.is_empty() {
+        bail!(
+            "--only {} matches no file of {} (bt info lists them)",
+            args.only.join(" "),
+            info.name
+        );
     }
-    Ok(())
+    Ok(Some(picked))
 }

@@ -123,3 +123,44 @@ fn usage_errors_exit_with_code_2() {
     assert_eq!(bt(&["info"]).status.code(), Some(2));
     assert_eq!(bt(&["no-such-command"]).status.code(), Some(2));
 }
+
+#[test]
+fn info_json_describes_the_torrent_for_scripts() {
+    let sample = repo_root().join("examples/data/sample.torrent");
+    let output = bt(&["info", "--json", sample.to_str().unwrap()]);
+    assert!(output.status.success(), "stderr: {}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        json["info_hash"],
+        libtorrent_hash("examples/data/sample.torrent")
+    );
+    let files = json["files"].as_array().unwrap();
+    assert!(!files.is_empty());
+    let total: u64 = files.iter().map(|f| f["length"].as_u64().unwrap()).sum();
+    assert_eq!(json["total_length"].as_u64(), Some(total));
+    for (i, file) in files.iter().enumerate() {
+        assert_eq!(file["index"].as_u64(), Some(i as u64));
+        assert!(
+            file["path"]
+                .as_str()
+                .unwrap()
+                .starts_with(json["name"].as_str().unwrap())
+        );
+    }
+    assert_eq!(
+        json["trackers"],
+        serde_json::json!([["http://127.0.0.1:6969/announce"]])
+    );
+
+    let magnet = bt(&[
+        "info",
+        "--json",
+        "magnet:?xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a&dn=Example",
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&magnet.stdout).unwrap();
+    assert_eq!(json["name"], "Example");
+    assert_eq!(
+        json["info_hash"],
+        "c12fe1c06bba254a9dc9f519b335aa7c1367a88a"
+    );
+}

@@ -1,16 +1,31 @@
 //! Tests that run the real `bt` binary.
 //!
 //! Modules:
+//! - `config`: `bt config --print` layering and `--example`.
 //! - `create`: `bt create`, checked against mktorrent and libtorrent.
+//! - `demo`: `bt demo`, the README's first command.
+//! - `download`: `bt download` against in-process seeders: several torrents, plain progress,
+//!   seeding targets.
+//! - `errors`: failures a user can act on, one line each, and usage errors.
+//! - `libtorrent`: `bt download` from a python3-libtorrent seeder.
 //! - `info`: `bt info` on real torrents, magnet links, and broken input (exit codes, one-line errors).
 //! - `transfer`: `bt seed` and `bt download` against each other through a mock tracker.
 //! - `magnet`: `bt download 'magnet:?...'` from `bt seed`.
+//! - `resume`: Ctrl-C keeps verified pieces and the same command resumes; a second Ctrl-C.
 //! - `proc`: running `bt` in the background with a time limit.
+//! - `swarm`: in-process seeders and a mock tracker for the binary to download from.
 
+mod config;
 mod create;
+mod demo;
+mod download;
+mod errors;
 mod info;
+mod libtorrent;
 mod magnet;
 mod proc;
+mod resume;
+mod swarm;
 mod transfer;
 
 use std::path::PathBuf;

@@ -3,7 +3,7 @@
 
 use std::fs::File;
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus};
 use std::time::{Duration, Instant};
 
 /// Settings that make the engine re-announce within a second (the mock tracker asks for a
@@ -17,6 +17,7 @@ const TEST_ENV: [(&str, &str); 3] = [
 /// A `bt` process; killed on drop if still running.
 pub struct Running {
     child: Child,
+    stdout: PathBuf,
     stderr: PathBuf,
     _dir: tempfile::TempDir,
 }
@@ -24,20 +25,59 @@ pub struct Running {
 impl Running {
     /// Starts `bt args...` with the test environment.
     pub fn start(args: &[&str]) -> Running {
+        Self::start_env(args, &[])
+    }
+
+    /// Starts `bt args...` with the test environment plus `env`.
+    pub fn start_env(args: &[&str], env: &[(&str, &str)]) -> Running {
         let dir = tempfile::tempdir().expect("a temporary directory");
+        let stdout = dir.path().join("stdout");
         let stderr = dir.path().join("stderr");
         let child = Command::new(env!("CARGO_BIN_EXE_bt"))
             .args(args)
             .envs(TEST_ENV)
-            .stdout(Stdio::null())
+            .envs(env.iter().copied())
+            .stdout(File::create(&stdout).expect("a stdout file"))
             .stderr(File::create(&stderr).expect("a stderr file"))
             .spawn()
             .expect("the bt binary starts");
         Running {
             child,
+            stdout,
             stderr,
             _dir: dir,
         }
+    }
+
+    /// What it wrote to stdout so far.
+    pub fn stdout(&self) -> String {
+        std::fs::read_to_string(&self.stdout).unwrap_or_default()
+    }
+
+    /// Both outputs, for a failure message.
+    pub fn outputs(&self) -> String {
+        format!("stdout:\n{}\nstderr:\n{}", self.stdout(), self.stderr())
+    }
+
+    /// [`Running::wait`] without blocking the thread, for tests whose swarm runs on it.
+    pub async fn wait_async(&mut self, timeout: Duration) -> ExitStatus {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            if Instant::now() >= deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!("bt did not exit within {timeout:?}; {}", self.outputs());
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Sends SIGINT, as Ctrl-C in a terminal does.
+    pub fn interrupt(&self) {
+        self.signal("-INT");
     }
 
     /// What it wrote to stderr so far.
@@ -67,11 +107,15 @@ impl Running {
 
     /// Sends SIGTERM.
     pub fn terminate(&self) {
+        self.signal("-TERM");
+    }
+
+    fn signal(&self, which: &str) {
         let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
+            .args([which, &self.child.id().to_string()])
             .status()
             .expect("kill runs");
-        assert!(status.success(), "kill -TERM failed");
+        assert!(status.success(), "kill {which} failed");
     }
 }
 

@@ -1,6 +1,7 @@
-//! Baseline strategies for experiments: what choking looks like without tit-for-tat.
+//! Baseline strategies for experiments: what choking looks like without tit-for-tat, and a
+//! peer that never uploads.
 //!
-//! Neither remembers anything between calls, and neither looks at rates or snubbing, so a
+//! None remembers anything between calls, and none looks at rates or snubbing, so a
 //! comparison against [`TitForTat`](super::TitForTat) shows what ranking and snubbing buy.
 
 use std::collections::BTreeSet;
@@ -46,6 +47,26 @@ impl ChokeStrategy for UnchokeAll {
 
     fn name(&self) -> &'static str {
         "unchoke-all"
+    }
+}
+
+/// Unchokes nobody, ever: a free rider, which downloads from whoever unchokes it and uploads
+/// nothing (Cohen 2003; Locher et al. 2006, "Free Riding in BitTorrent is Cheap"). An upload
+/// limit of 0 means unlimited, so this is how a peer is made to upload nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FreeRider;
+
+impl ChokeStrategy for FreeRider {
+    fn rechoke(&mut self, peers: &[ChokePeer], _mode: TorrentMode, _now: Instant) -> ChokeDecision {
+        let reason = UnchokeReason::Choked(ChokeReason::FreeRiding);
+        ChokeDecision {
+            reasons: peers.iter().map(|peer| (peer.key, reason)).collect(),
+            ..ChokeDecision::default()
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "free-rider"
     }
 }
 
@@ -124,6 +145,19 @@ mod tests {
             decision.reason_for(PeerKey(2)),
             Some(&UnchokeReason::Choked(ChokeReason::NotInterested))
         );
+    }
+
+    #[test]
+    fn a_free_rider_unchokes_nobody_and_says_so() {
+        let peers = vec![interested_peer(1, 1_000_000), uninterested_peer(2, 0)];
+        let decision = FreeRider.rechoke(&peers, TorrentMode::Seeding, at(0));
+        assert!(decision.unchoked().is_empty());
+        for key in [PeerKey(1), PeerKey(2)] {
+            assert_eq!(
+                decision.reason_for(key),
+                Some(&UnchokeReason::Choked(ChokeReason::FreeRiding))
+            );
+        }
     }
 
     #[test]

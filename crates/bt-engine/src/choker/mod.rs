@@ -24,6 +24,10 @@
 //! - [`TitForTat`]: the default, described above.
 //! - [`UnchokeAll`] and [`RandomChoke`]: baselines for experiments that measure what
 //!   tit-for-tat buys.
+//! - [`FreeRider`]: unchokes nobody, for experiments with peers that upload nothing.
+//!
+//! A session picks one by name in its configuration (`choke.strategy`); an embedder can pass
+//! its own through [`Strategies`](crate::Strategies) when adding a torrent.
 
 mod baselines;
 mod config;
@@ -31,11 +35,11 @@ mod strategy;
 mod tit_for_tat;
 
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 
 use std::time::{Duration, Instant};
 
-pub use baselines::{RandomChoke, UnchokeAll};
+pub use baselines::{FreeRider, RandomChoke, UnchokeAll};
 pub use config::ChokeConfig;
 pub use strategy::{ChokeDecision, ChokeReason, ChokeStrategy, UnchokeReason};
 pub use tit_for_tat::TitForTat;

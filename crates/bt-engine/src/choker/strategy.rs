@@ -94,6 +94,8 @@ pub enum ChokeReason {
     },
     /// Lost a uniform random draw.
     NotDrawn,
+    /// We upload to nobody: the free rider of incentive experiments.
+    FreeRiding,
 }
 
 /// Orders `peers` for regular slots: by ranking rate, best first; among equal rates a peer we

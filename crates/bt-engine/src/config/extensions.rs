@@ -3,10 +3,10 @@
 use std::time::Duration;
 
 use bt_proto::ext::DEFAULT_MAX_METADATA_SIZE;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Tunables of the extension protocol and what it carries.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
 pub struct ExtensionSettings {
     /// Exchange peers with connected peers (BEP 11). Never for private torrents (BEP 27),
@@ -27,8 +27,9 @@ pub struct ExtensionSettings {
     /// How long a metadata piece request may go unanswered before it is asked of another
     /// peer.
     pub metadata_request_timeout_ms: u64,
-    /// The client name we send as `v` in the extension handshake.
-    pub client_name: String,
+    /// The client name we send as `v` in the extension handshake; unset, `bt` and its
+    /// version (so a configuration file does not pin an old version).
+    pub client_name: Option<String>,
 }
 
 impl Default for ExtensionSettings {
@@ -40,7 +41,7 @@ impl Default for ExtensionSettings {
             allowed_fast_count: 10,
             max_metadata_size: DEFAULT_MAX_METADATA_SIZE,
             metadata_request_timeout_ms: 10_000,
-            client_name: format!("bt {}", env!("CARGO_PKG_VERSION")),
+            client_name: None,
         }
     }
 }
@@ -49,6 +50,13 @@ impl ExtensionSettings {
     /// [`Self::pex_interval_ms`] as a `Duration`.
     pub fn pex_interval(&self) -> Duration {
         Duration::from_millis(self.pex_interval_ms)
+    }
+
+    /// The name we send as `v`: [`Self::client_name`], or `bt` and its version.
+    pub fn client(&self) -> String {
+        self.client_name
+            .clone()
+            .unwrap_or_else(|| format!("bt {}", env!("CARGO_PKG_VERSION")))
     }
 
     /// [`Self::metadata_request_timeout_ms`] as a `Duration`.
@@ -66,5 +74,36 @@ impl ExtensionSettings {
             ),
             ("extensions.max_metadata_size", self.max_metadata_size),
         ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::EngineConfig;
+
+    #[test]
+    fn the_client_name_is_bt_and_its_version_unless_set() {
+        let config = EngineConfig::default();
+        assert_eq!(
+            config.extensions.client(),
+            format!("bt {}", env!("CARGO_PKG_VERSION"))
+        );
+        let text = "[extensions]\nclient_name = \"lab 2\"\npex = false\n";
+        let config = EngineConfig::from_toml(text).unwrap();
+        assert_eq!(config.extensions.client(), "lab 2");
+        assert!(!config.extensions.pex);
+    }
+
+    #[test]
+    fn zero_intervals_and_sizes_are_refused() {
+        for key in [
+            "pex_interval_ms",
+            "metadata_request_timeout_ms",
+            "max_metadata_size",
+        ] {
+            let text = format!("[extensions]\n{key} = 0\n");
+            let error = EngineConfig::from_toml(&text).unwrap_err();
+            assert!(error.to_string().contains(key), "{error}");
+        }
     }
 }

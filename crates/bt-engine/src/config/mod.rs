@@ -13,10 +13,12 @@
 //!
 //! # Layout
 //! - this module: [`EngineConfig`], loading, [`ConfigError`].
-//! - `sections`: [`PeerSettings`], [`PickerSettings`], [`ChokeSettings`],
-//!   [`AnnouncerSettings`].
+//! - `sections`: [`PeerSettings`], [`PickerSettings`] (with [`PieceOrderSetting`]),
+//!   [`ChokeSettings`] (with [`ChokeStrategySetting`]), [`AnnouncerSettings`].
+//! - `dht`: [`DhtSettings`], the session's DHT node (BEP 5).
 //! - `extensions`: [`ExtensionSettings`] (PEX, allowed-fast, metadata exchange).
 
+mod dht;
 mod extensions;
 mod sections;
 #[cfg(test)]
@@ -27,11 +29,13 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
+pub use dht::DhtSettings;
 pub use extensions::ExtensionSettings;
 pub use sections::{
-    AnnouncerSettings, ChokeSettings, PeerSettings, PickerSettings, PieceOrderSetting,
+    AnnouncerSettings, ChokeSettings, ChokeStrategySetting, PeerSettings, PickerSettings,
+    PieceOrderSetting,
 };
 
 /// The prefix of the environment variables read by [`EngineConfig::load`].
@@ -44,7 +48,7 @@ pub struct ConfigError(String);
 
 /// Everything a [`Session`](crate::Session) can be tuned with; see the module docs for how to
 /// load it.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
 pub struct EngineConfig {
     /// Where the session accepts peer connections. Port 0 lets the OS choose (tests); the
@@ -72,6 +76,12 @@ pub struct EngineConfig {
     /// How often peer connections report their transfer counters to the supervisor, which
     /// sums them into the torrent's statistics and progress events.
     pub stats_interval_ms: u64,
+    /// Upload limit of the whole session, payload bytes per second over every connection of
+    /// every torrent; 0 means unlimited. Per-connection limits are `peer.upload_limit`.
+    pub upload_limit: u64,
+    /// Download limit of the whole session, payload bytes per second; 0 means unlimited.
+    /// Per-connection limits are `peer.download_limit`.
+    pub download_limit: u64,
     /// Per-connection tunables.
     pub peer: PeerSettings,
     /// Piece-picking tunables.
@@ -82,6 +92,8 @@ pub struct EngineConfig {
     pub announcer: AnnouncerSettings,
     /// Protocol-extension tunables.
     pub extensions: ExtensionSettings,
+    /// The mainline DHT (off by default).
+    pub dht: DhtSettings,
 }
 
 impl Default for EngineConfig {
@@ -97,11 +109,14 @@ impl Default for EngineConfig {
             disk_threads: 0,
             redial_interval_ms: 2_000,
             stats_interval_ms: 500,
+            upload_limit: 0,
+            download_limit: 0,
             peer: PeerSettings::default(),
             picker: PickerSettings::default(),
             choke: ChokeSettings::default(),
             announcer: AnnouncerSettings::default(),
             extensions: ExtensionSettings::default(),
+            dht: DhtSettings::default(),
         }
     }
 }

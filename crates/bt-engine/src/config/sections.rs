@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::ConfigError;
 use crate::actors::announcer::AnnouncerConfig;
@@ -17,7 +17,7 @@ fn ms(d: Duration) -> u64 {
 }
 
 /// Per-connection tunables: a subset of [`PeerConfig`] plus the connection actor's own.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
 pub struct PeerSettings {
     /// [`PeerConfig::max_requests`].
@@ -40,6 +40,9 @@ pub struct PeerSettings {
     pub silence_timeout_ms: u64,
     /// [`PeerConfig::snub_timeout`].
     pub snub_timeout_ms: u64,
+    /// [`PeerConfig::rate_window`]: the window of the rates the choker ranks peers by;
+    /// experiments that shrink the choker's intervals shrink it too.
+    pub rate_window_ms: u64,
     /// How often a connection checks its timers (request time-outs, keep-alive, silence) and
     /// asks for work it could not get before.
     pub tick_ms: u64,
@@ -51,6 +54,13 @@ pub struct PeerSettings {
     /// Bytes waiting to be written to the socket above which no more uploads are read from
     /// disk: a peer that reads slowly cannot make us buffer its whole request queue.
     pub write_buffer_limit: usize,
+    /// Upload limit of each connection, payload bytes per second; 0 means unlimited. The
+    /// session-wide limit (`upload_limit`) applies on top. To upload nothing at all (a free
+    /// rider), keep every peer choked instead: `choke.strategy = "free-rider"`.
+    pub upload_limit: u64,
+    /// Download limit of each connection, payload bytes per second; 0 means unlimited. The
+    /// session-wide limit (`download_limit`) applies on top.
+    pub download_limit: u64,
 }
 
 impl Default for PeerSettings {
@@ -67,10 +77,13 @@ impl Default for PeerSettings {
             keepalive_interval_ms: ms(d.keepalive_interval),
             silence_timeout_ms: ms(d.silence_timeout),
             snub_timeout_ms: ms(d.snub_timeout),
+            rate_window_ms: ms(d.rate_window),
             tick_ms: 250,
             max_blocks_to_disk: 64,
             max_reads_in_flight: 32,
             write_buffer_limit: 1 << 20,
+            upload_limit: 0,
+            download_limit: 0,
         }
     }
 }
@@ -89,6 +102,7 @@ impl PeerSettings {
             keepalive_interval: Duration::from_millis(self.keepalive_interval_ms),
             silence_timeout: Duration::from_millis(self.silence_timeout_ms),
             snub_timeout: Duration::from_millis(self.snub_timeout_ms),
+            rate_window: Duration::from_millis(self.rate_window_ms),
             ..PeerConfig::default()
         }
     }
@@ -108,6 +122,7 @@ impl PeerSettings {
             ("peer.tick_ms", self.tick_ms),
             ("peer.silence_timeout_ms", self.silence_timeout_ms),
             ("peer.keepalive_interval_ms", self.keepalive_interval_ms),
+            ("peer.rate_window_ms", self.rate_window_ms),
             ("peer.max_blocks_to_disk", self.max_blocks_to_disk as u64),
             ("peer.max_reads_in_flight", self.max_reads_in_flight as u64),
             ("peer.write_buffer_limit", self.write_buffer_limit as u64),
@@ -116,7 +131,7 @@ impl PeerSettings {
 }
 
 /// The piece order as written in a configuration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PieceOrderSetting {
     /// [`PieceOrder::RarestFirst`].
@@ -128,7 +143,7 @@ pub enum PieceOrderSetting {
 }
 
 /// Piece-picking tunables: [`PickerConfig`] as plain values.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
 pub struct PickerSettings {
     /// [`PickerConfig::order`]: `rarest-first`, `random` or `sequential`.
@@ -177,10 +192,32 @@ impl PickerSettings {
     }
 }
 
-/// Choking tunables: [`ChokeConfig`] with durations in milliseconds.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+/// The choking strategy as written in a configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChokeStrategySetting {
+    /// [`TitForTat`](crate::choker::TitForTat): regular slots by rate, a rotating optimistic
+    /// unchoke.
+    #[default]
+    TitForTat,
+    /// [`UnchokeAll`](crate::choker::UnchokeAll): every interested peer.
+    UnchokeAll,
+    /// [`RandomChoke`](crate::choker::RandomChoke): as many slots as tit-for-tat, drawn at
+    /// random.
+    Random,
+    /// [`FreeRider`](crate::choker::FreeRider): nobody; the peer uploads nothing.
+    FreeRider,
+}
+
+/// Choking tunables: [`ChokeConfig`] with durations in milliseconds, and the strategy.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
 pub struct ChokeSettings {
+    /// Which strategy decides: `tit-for-tat` (the default), `unchoke-all`, `random` or
+    /// `free-rider` (uploads nothing: an upload limit of 0 means unlimited, so this is the
+    /// way to make a peer that never uploads). A strategy passed in
+    /// [`Strategies`](crate::Strategies) when adding a torrent overrides it.
+    pub strategy: ChokeStrategySetting,
     /// [`ChokeConfig::unchoke_slots`].
     pub unchoke_slots: usize,
     /// [`ChokeConfig::optimistic_slots`].
@@ -199,6 +236,7 @@ impl Default for ChokeSettings {
     fn default() -> Self {
         let d = ChokeConfig::default();
         Self {
+            strategy: ChokeStrategySetting::default(),
             unchoke_slots: d.unchoke_slots,
             optimistic_slots: d.optimistic_slots,
             rechoke_interval_ms: ms(d.rechoke_interval),
@@ -237,7 +275,7 @@ impl ChokeSettings {
 }
 
 /// Tracker tunables: a subset of [`AnnouncerConfig`] with durations in milliseconds.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
 pub struct AnnouncerSettings {
     /// [`AnnouncerConfig::numwant`].

@@ -109,3 +109,50 @@ fn zero_threads_mean_one_per_core() {
     };
     assert_eq!(config.disk_thread_count(), 3);
 }
+
+#[test]
+fn rate_limits_load_from_toml_and_environment_and_default_to_unlimited() {
+    let defaults = EngineConfig::default();
+    assert_eq!((defaults.upload_limit, defaults.download_limit), (0, 0));
+    assert_eq!(
+        (defaults.peer.upload_limit, defaults.peer.download_limit),
+        (0, 0)
+    );
+    let config = EngineConfig::from_toml(
+        "upload_limit = 1048576\ndownload_limit = 2097152\n[peer]\nupload_limit = 65536\n",
+    )
+    .unwrap();
+    assert_eq!(config.upload_limit, 1 << 20);
+    assert_eq!(config.download_limit, 2 << 20);
+    assert_eq!(config.peer.upload_limit, 1 << 16);
+    assert_eq!(config.peer.download_limit, 0);
+    let config = EngineConfig::load_from(
+        None,
+        env(&[
+            ("BT_UPLOAD_LIMIT", "1000"),
+            ("BT_PEER__DOWNLOAD_LIMIT", "500"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(config.upload_limit, 1000);
+    assert_eq!(config.peer.download_limit, 500);
+}
+
+#[test]
+fn the_choke_strategy_is_chosen_by_name() {
+    assert_eq!(
+        EngineConfig::default().choke.strategy,
+        ChokeStrategySetting::TitForTat
+    );
+    for (name, setting) in [
+        ("tit-for-tat", ChokeStrategySetting::TitForTat),
+        ("unchoke-all", ChokeStrategySetting::UnchokeAll),
+        ("random", ChokeStrategySetting::Random),
+        ("free-rider", ChokeStrategySetting::FreeRider),
+    ] {
+        let config = EngineConfig::from_toml(&format!("[choke]\nstrategy = \"{name}\"")).unwrap();
+        assert_eq!(config.choke.strategy, setting);
+    }
+    let err = EngineConfig::from_toml("[choke]\nstrategy = \"generous\"").unwrap_err();
+    assert!(err.to_string().contains("generous"), "{err}");
+}

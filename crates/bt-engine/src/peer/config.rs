@@ -13,8 +13,11 @@ pub struct PeerConfig {
     /// Largest REQUEST we serve: BEP 3 says clients close connections asking for more than
     /// 16 KiB, and every client asks for exactly that.
     pub max_request_len: u32,
-    /// How many of the peer's requests may wait in our queue: enough for a fast peer's
-    /// pipeline, small enough that a flood cannot grow our memory (libtorrent: 250).
+    /// How many of the peer's requests may wait in our queue before we call it a flood and
+    /// disconnect: libtorrent keeps up to 500 requests outstanding on a fast link
+    /// (`max_out_request_queue`) and tolerates 2000 queued from a peer
+    /// (`max_allowed_in_request_queue`), so we tolerate as many. A queued request costs a few
+    /// bytes (the block is read only when it is served), so this bounds memory well.
     pub max_peer_requests: usize,
     /// Messages with unknown ids we ignore before giving up on the peer: new extensions may
     /// send a few, an endless stream is garbage.
@@ -61,7 +64,7 @@ impl Default for PeerConfig {
     fn default() -> Self {
         Self {
             max_request_len: BLOCK_LEN,
-            max_peer_requests: 250,
+            max_peer_requests: 2000,
             max_unknown_messages: 64,
             misbehaviour_limit: 100,
             min_requests: 4,

@@ -46,7 +46,9 @@
 //! - **Strikes**: when a piece fails its hash check, *every* peer that sent a block of it gets
 //!   one strike (we cannot tell which block was bad), and the piece starts again from scratch.
 //!   A peer reaching [`PickerConfig::max_strikes`] is banned: its requests are released and it
-//!   gets no more work. Peers are identified by [`PeerKey`]; banning the address is the actor's.
+//!   gets no more work. Peers are identified by [`PeerKey`], one per connection; counting
+//!   strikes across a peer's connections ([`PiecePicker::piece_contributors`]) and banning its
+//!   id and address are the actors'.
 //! - **Unwanting a piece** in flight ([`PiecePicker::set_wanted`]) abandons it and returns the
 //!   CANCELs for its outstanding requests.
 //!
@@ -210,6 +212,11 @@ pub trait PiecePicker: Send + fmt::Debug {
     /// The piece failed its hash check: it is downloaded again from scratch, its contributors
     /// are struck, and the peers banned by this failure are returned.
     fn piece_failed(&mut self, piece: PieceIndex) -> Vec<PeerKey>;
+
+    /// The peers (connected or not) that sent blocks of a piece in flight, ascending; empty
+    /// for a piece not in flight. Ask before [`PiecePicker::piece_failed`], which forgets
+    /// them, so the actor can strike the peers behind the connections too.
+    fn piece_contributors(&self, piece: PieceIndex) -> Vec<PeerKey>;
 
     /// Whether the peer reached the strike limit.
     fn is_banned(&self, peer: PeerKey) -> bool;

@@ -16,7 +16,9 @@ impl StandardPicker {
         self.pick_within(peer, max, None)
     }
 
-    /// See [`PiecePicker::pick_blocks_in`](super::PiecePicker::pick_blocks_in).
+    /// See [`PiecePicker::pick_blocks_in`](super::PiecePicker::pick_blocks_in). In
+    /// sequential order (a streaming client's) the order comes first: suggestions are
+    /// ignored and nothing is picked out of order while choked, allowed-fast or not.
     pub(super) fn pick_in(
         &mut self,
         peer: PeerKey,
@@ -24,6 +26,13 @@ impl StandardPicker {
         pieces: &[PieceIndex],
         only: bool,
     ) -> Vec<BlockRef> {
+        if self.config.order == PieceOrder::Sequential {
+            return if only {
+                Vec::new()
+            } else {
+                self.pick(peer, max)
+            };
+        }
         let mut picked = self.pick_within(peer, max, Some(pieces));
         if !only && picked.len() < max {
             picked.extend(self.pick_within(peer, max - picked.len(), None));

@@ -215,6 +215,13 @@ impl PiecePicker for StandardPicker {
         self.failed(piece)
     }
 
+    fn piece_contributors(&self, piece: PieceIndex) -> Vec<PeerKey> {
+        self.in_flight
+            .get(&piece)
+            .map(|partial| partial.contributors().into_iter().collect())
+            .unwrap_or_default()
+    }
+
     fn is_banned(&self, peer: PeerKey) -> bool {
         self.banned.contains(&peer)
     }

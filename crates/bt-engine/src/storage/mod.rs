@@ -27,11 +27,13 @@
 //! - `layout`: path resolution and the checks on the way to each file.
 //! - `cache`: the bounded cache of open file handles.
 //! - `check`: the resume check ([`Storage::check_existing`], [`Storage::check_pieces`]).
+//! - `sync`: flushing written files to stable storage ([`Storage::sync`]).
 
 mod cache;
 mod check;
 mod error;
 mod layout;
+mod sync;
 
 #[cfg(test)]
 pub(crate) mod test_support;
@@ -44,6 +46,7 @@ use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use bt_proto::geometry::{BlockRef, FileMap, FileSegment, Lengths, PieceIndex};
@@ -82,6 +85,11 @@ struct StoredFile {
     path: PathBuf,
     /// Length from the metainfo; a file shorter than this on disk is extended at first write.
     len: u64,
+    /// Written since the last [`Storage::sync`]; set after each write completes, so a sync
+    /// that clears it covers every write that finished before.
+    dirty: AtomicBool,
+    /// Created by us since the last [`Storage::sync`]: its directory entries need flushing too.
+    created: AtomicBool,
 }
 
 /// The files of one torrent on disk; `&self` methods may be called from several threads.
@@ -105,22 +113,40 @@ impl Storage {
         info: &Info,
         config: &StorageConfig,
     ) -> Result<Storage, StorageError> {
+        Self::open_files(download_dir, info, config, &vec![true; info.files.len()])
+    }
+
+    /// [`Storage::open`] for a selective download: the folders and zero-length files of only
+    /// the files marked in `in_use` (one flag per file, metainfo order) are created. Every path
+    /// is still checked; a file not in use is created only if a block is written to it.
+    pub fn open_files(
+        download_dir: &Path,
+        info: &Info,
+        config: &StorageConfig,
+        in_use: &[bool],
+    ) -> Result<Storage, StorageError> {
         let root = layout::canonical_root(download_dir)?;
         let lens: Vec<u64> = info.files.iter().map(|f| f.length).collect();
         let file_map = FileMap::new(&lens).map_err(StorageError::Geometry)?;
         let lengths = Lengths::new(file_map.total_len(), info.piece_length)
             .map_err(StorageError::Geometry)?;
         let mut files = Vec::with_capacity(info.files.len());
-        for entry in &info.files {
+        for (index, entry) in info.files.iter().enumerate() {
             let path = layout::resolve(&root, &info.relative_path(entry))?;
-            layout::prepare_parents(&root, &path)?;
-            let existing = layout::existing_file(&path)?;
-            if entry.length == 0 && existing == Existing::Missing {
-                create_empty(&path)?;
+            let mut created = false;
+            if in_use.get(index).copied().unwrap_or(true) {
+                layout::prepare_parents(&root, &path)?;
+                let existing = layout::existing_file(&path)?;
+                created = entry.length == 0 && existing == Existing::Missing;
+                if created {
+                    create_empty(&path)?;
+                }
             }
             files.push(StoredFile {
                 path,
                 len: entry.length,
+                dirty: AtomicBool::new(false),
+                created: AtomicBool::new(created),
             });
         }
         Ok(Storage {
@@ -164,6 +190,9 @@ impl Storage {
             let file = self.file(seg.file_index, true)?;
             file.write_all_at(chunk, seg.file_offset)
                 .map_err(|e| StorageError::from_io(self.path(seg.file_index), &e))?;
+            if let Some(stored) = self.files.get(seg.file_index) {
+                stored.dirty.store(true, Ordering::Release);
+            }
             rest = tail;
         }
         Ok(())
@@ -298,6 +327,9 @@ fn open_file(stored: &StoredFile, write: bool) -> Result<(File, bool), StorageEr
     }
     let mut options = OpenOptions::new();
     options.read(true).write(true).create(write).truncate(false);
+    if write && existing == Existing::Missing {
+        stored.created.store(true, Ordering::Release);
+    }
     let file = match options.open(path) {
         Ok(file) => file,
         Err(e) if !write && is_refusal(&e) => {

@@ -293,3 +293,37 @@ fn concurrent_writers_share_one_storage() {
             .is_complete()
     );
 }
+
+/// A selective download: files not in use get neither a folder nor a zero-length file, and a
+/// file in use only because it shares a piece with a wanted one appears when that piece is
+/// written, so the shared piece still hashes right.
+#[test]
+fn open_files_creates_only_the_files_in_use() {
+    let dir = TempDir::new().unwrap();
+    let (info, data) = multi_fixture();
+    // Only z (empty) and d.bin's second piece wanted: d.bin and z in use; a, empty, c not.
+    let in_use = [false, false, false, true, true];
+    let storage =
+        Storage::open_files(dir.path(), &info, &StorageConfig::default(), &in_use).unwrap();
+    let root = dir.path().join("multi");
+    assert!(root.join("z").is_file(), "a wanted empty file is created");
+    assert!(
+        !root.join("empty").exists(),
+        "an unwanted empty file is not"
+    );
+    assert!(
+        root.join("sub/deeper").is_dir(),
+        "the folder of a file in use is made"
+    );
+    assert!(!root.join("a.bin").exists() && !root.join("sub/c.bin").exists());
+
+    let piece = storage.lengths().piece(1).unwrap();
+    for block in storage.lengths().blocks(piece) {
+        let start = storage.lengths().piece_offset(piece) as usize + block.offset as usize;
+        storage
+            .write_block(&block, &data[start..start + block.len as usize])
+            .unwrap();
+    }
+    assert!(storage.verify_piece(piece, &info.pieces[1]).unwrap());
+    assert!(!root.join("a.bin").exists() && !root.join("sub/c.bin").exists());
+}

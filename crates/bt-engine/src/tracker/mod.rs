@@ -88,6 +88,41 @@ pub struct Announced {
     pub udp_connection: Option<ConnectionId>,
 }
 
+/// The schemes [`announce`] speaks.
+pub const SUPPORTED_SCHEMES: [&str; 2] = ["http", "udp"];
+
+/// Parses a tracker URL from a torrent and checks that [`announce`] can use it: a URL that
+/// does not parse is [`TrackerError::BadUrl`], one with another scheme (`https`, `wss`) is
+/// [`TrackerError::UnsupportedScheme`]. Either is permanent: announcing again cannot help.
+pub fn usable_url(url: &str) -> Result<Url, TrackerError> {
+    let parsed = Url::parse(url).map_err(|err| TrackerError::BadUrl(format!("{url}: {err}")))?;
+    if !SUPPORTED_SCHEMES.contains(&parsed.scheme()) {
+        return Err(TrackerError::UnsupportedScheme(parsed.scheme().to_owned()));
+    }
+    Ok(parsed)
+}
+
+/// Splits a torrent's tiers into the trackers [`announce`] can use, tier by tier in order, and
+/// the others with why ([`usable_url`]).
+pub fn split_usable(tiers: Vec<Vec<String>>) -> (Vec<Vec<String>>, Vec<(String, TrackerError)>) {
+    let mut unusable = Vec::new();
+    let usable = tiers
+        .into_iter()
+        .map(|tier| {
+            tier.into_iter()
+                .filter(|url| match usable_url(url) {
+                    Ok(_) => true,
+                    Err(error) => {
+                        unusable.push((url.clone(), error));
+                        false
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    (usable, unusable)
+}
+
 /// Announces `req` to the tracker at `url`, choosing HTTP or UDP by the URL's scheme.
 ///
 /// `udp_connection` is a connection id an earlier UDP announce to the same tracker returned; it
@@ -144,6 +179,43 @@ mod tests {
         assert_eq!(host_port(&url).unwrap(), ("::1".into(), 6969));
         let url = Url::parse("udp://tracker.example/announce").unwrap();
         assert!(matches!(host_port(&url), Err(TrackerError::BadUrl(_))));
+    }
+
+    #[test]
+    fn only_http_and_udp_urls_are_usable() {
+        assert!(usable_url("http://127.0.0.1:1/announce").is_ok());
+        assert!(usable_url("udp://tracker.example:6969").is_ok());
+        assert!(matches!(
+            usable_url("https://tracker.example/announce"),
+            Err(TrackerError::UnsupportedScheme(s)) if s == "https"
+        ));
+        assert!(matches!(
+            usable_url("wss://tracker.example"),
+            Err(TrackerError::UnsupportedScheme(_))
+        ));
+        assert!(matches!(
+            usable_url("not a url"),
+            Err(TrackerError::BadUrl(_))
+        ));
+    }
+
+    #[test]
+    fn unusable_trackers_are_split_off_in_order() {
+        let tiers = vec![
+            vec![
+                "https://a/announce".to_owned(),
+                "http://b/announce".to_owned(),
+            ],
+            vec!["wss://c".to_owned()],
+            vec!["udp://d:1".to_owned()],
+        ];
+        let (usable, unusable) = split_usable(tiers);
+        assert_eq!(
+            usable,
+            [vec!["http://b/announce"], vec![], vec!["udp://d:1"]]
+        );
+        let urls: Vec<&str> = unusable.iter().map(|(url, _)| url.as_str()).collect();
+        assert_eq!(urls, ["https://a/announce", "wss://c"]);
     }
 
     #[test]

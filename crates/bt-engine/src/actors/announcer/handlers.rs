@@ -5,8 +5,9 @@ use std::time::Instant;
 use actix::{ActorContext, AsyncContext, Context, Handler, ResponseActFuture};
 use bt_proto::tracker::AnnounceEvent;
 
+use super::leave::{leave_then, stop};
 use super::msg::{AnnounceNow, Detach, Shutdown, UpdateProgress, WantMorePeers};
-use super::{Announcer, Progress, leave_then, stop};
+use super::{Announcer, Progress};
 
 impl Handler<UpdateProgress> for Announcer {
     type Result = ();

@@ -14,7 +14,9 @@
 //! [`TrackerStatusChanged`] after every announce but `stopped`.
 //!
 //! # How announcing works
-//! `started` goes out as soon as the actor starts. One announce is in flight at a time, as a
+//! `started` goes out as soon as the actor starts, to the trackers whose URL we can use
+//! (`http://`, `udp://`); the others (`https://`, malformed URLs) are reported once as
+//! [`TrackerStatus::Unusable`] and never announced to. One announce is in flight at a time, as a
 //! future spawned on the actor's context (`ctx.spawn`), never blocking it. A tracker that fails
 //! hands over at once to the next one in BEP 12 order; when every tracker failed, the round is
 //! retried after an exponential back-off. Each tracker that has not seen our `started` gets it
@@ -22,9 +24,15 @@
 //! at our own address (our listen port on a loopback, unspecified or own IP) or with our peer
 //! id are dropped, so the torrent never connects to itself.
 //!
+//! # The DHT
+//! Given a [`DhtLink`] ([`Announcer::with_dht`]: the session runs a DHT node and the torrent is
+//! not private), it also announces to the DHT node every `interval` and hands on the peers it
+//! finds, from [`PeerSource::Dht`](crate::actors::supervisor::msg::PeerSource); see `dht`.
+//!
 //! # Timers
 //! One `ctx.run_later`, re-armed after every announce from [`AnnounceSchedule`]: the tracker's
-//! interval, the back-off after a failed round, or earlier on [`msg::WantMorePeers`].
+//! interval, the back-off after a failed round, or earlier on [`msg::WantMorePeers`]; with a
+//! DHT link, a `ctx.run_interval` for the DHT announces.
 //!
 //! # What stops it
 //! [`msg::Shutdown`]: it sends `stopped` to the trackers that know us, waits at most
@@ -34,27 +42,36 @@
 //! # Logging
 //! Each announce runs in an `announce{tracker=%url}` span under the torrent span passed in: an
 //! answer logs at `info`, a failure at `debug` (dead trackers are routine).
+//!
+//! # Layout
+//! - this module: the actor, announcing and booking the answers.
+//! - `handlers`: the messages; `leave`: `stopped` to the trackers on pause and shutdown.
 
+mod dht;
 mod handlers;
+mod leave;
 pub mod msg;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_backoff;
 
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use actix::WrapFuture;
-use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, Recipient, SpawnHandle};
+use actix::{Actor, ActorFutureExt, AsyncContext, Context, Recipient, SpawnHandle};
 use bt_proto::tracker::{AnnounceEvent, AnnounceRequest, TrackerPeer};
 use bt_proto::types::{InfoHash, PeerId};
 use tracing::Instrument;
-use url::Url;
 
 use crate::actors::census::Alive;
 use crate::actors::supervisor::msg::{
     PeerSource, PeersDiscovered, TrackerStatus, TrackerStatusChanged,
 };
+pub use dht::DhtLink;
+
 use crate::tracker::{
     self, AnnounceSchedule, Announced, ConnectionId, ScheduleConfig, TierList, TrackerError,
     TransportConfig,
@@ -134,6 +151,9 @@ pub struct Announcer {
     progress: Progress,
     config: AnnouncerConfig,
     tiers: TierList,
+    /// Trackers left out of `tiers` because their URL cannot be used, with why; reported
+    /// once at start.
+    unusable: Vec<(String, TrackerError)>,
     schedule: AnnounceSchedule,
     /// BEP 3 `key`: one random value for the actor's life, so trackers recognise us across
     /// address changes.
@@ -161,6 +181,10 @@ pub struct Announcer {
     peers_out: Recipient<PeersDiscovered>,
     status_out: Recipient<TrackerStatusChanged>,
     span: tracing::Span,
+    /// The session's DHT node, for a public torrent when the DHT is on (`dht`).
+    dht: Option<DhtLink>,
+    /// A DHT announce is in flight.
+    dht_in_flight: bool,
     /// Counts this actor in its session's census while it exists.
     _alive: Option<Alive>,
 }
@@ -174,8 +198,11 @@ impl Announcer {
     }
 
     /// Builds the actor; call `.start()` inside an actix `System` to send `started`.
+    /// Trackers whose URL cannot be used (see [`tracker::usable_url`]) are left out of the
+    /// tiers; the actor reports each as [`TrackerStatus::Unusable`] when it starts.
     pub fn new(setup: AnnouncerSetup) -> Self {
-        let tiers = TierList::new(setup.tiers, &mut rand::rng());
+        let (usable, unusable) = tracker::split_usable(setup.tiers);
+        let tiers = TierList::new(usable, &mut rand::rng());
         let schedule = AnnounceSchedule::new(setup.config.schedule.clone(), Instant::now());
         Self {
             info_hash: setup.info_hash,
@@ -185,6 +212,7 @@ impl Announcer {
             progress: setup.progress,
             config: setup.config,
             tiers,
+            unusable,
             schedule,
             key: rand::random(),
             joined: HashSet::new(),
@@ -199,6 +227,8 @@ impl Announcer {
             peers_out: setup.peers_out,
             status_out: setup.status_out,
             span: setup.span,
+            dht: None,
+            dht_in_flight: false,
             _alive: None,
         }
     }
@@ -243,7 +273,7 @@ impl Announcer {
         span: tracing::Span,
     ) -> impl Future<Output = Result<Announced, TrackerError>> + Send + use<> {
         let req = self.request(url, event);
-        let parsed = Url::parse(url).map_err(|err| TrackerError::BadUrl(format!("{url}: {err}")));
+        let parsed = tracker::usable_url(url);
         let transport = self.config.transport.clone();
         let cached = self.udp_connections.get(url).copied();
         async move { tracker::announce(&parsed?, &req, &transport, cached).await }.instrument(span)
@@ -395,40 +425,6 @@ impl Announcer {
         addr.port() == self.listen_port
             && (ip.is_loopback() || ip.is_unspecified() || self.own_ips.contains(&ip))
     }
-
-    /// Pauses announcing and returns a future that sends `stopped` to every tracker that knows
-    /// us, concurrently, for at most `stop_timeout`.
-    fn leave_swarms(&mut self, ctx: &mut Context<Self>) -> impl Future<Output = ()> + use<> {
-        self.paused = true;
-        for handle in [self.timer.take(), self.in_flight.take()]
-            .into_iter()
-            .flatten()
-        {
-            ctx.cancel_future(handle);
-        }
-        self.rerun = false;
-        let mut leaving = std::mem::take(&mut self.joined);
-        // The tracker of a cancelled announce may have counted us: tell it too.
-        leaving.extend(self.in_flight_url.take());
-        let mut tasks = tokio::task::JoinSet::new();
-        for url in leaving {
-            let span = tracing::info_span!(parent: &self.span, "announce", tracker = %url);
-            let fut = self.announce_future(&url, AnnounceEvent::Stopped, span.clone());
-            tasks.spawn(async move {
-                match fut.await {
-                    Ok(_) => tracing::info!(parent: &span, "announce ok: stopped"),
-                    Err(error) => tracing::debug!(parent: &span, error = %error, "stopped failed"),
-                }
-            });
-        }
-        let limit = self.config.stop_timeout;
-        async move {
-            // A timeout drops the set, which aborts the stragglers.
-            let _ =
-                tokio::time::timeout(limit, async { while tasks.join_next().await.is_some() {} })
-                    .await;
-        }
-    }
 }
 
 impl Actor for Announcer {
@@ -437,8 +433,13 @@ impl Actor for Announcer {
     fn started(&mut self, ctx: &mut Self::Context) {
         let span = self.span.clone();
         let _entered = span.enter();
+        for (url, error) in std::mem::take(&mut self.unusable) {
+            tracing::warn!(tracker = %url, %error, "tracker left out");
+            self.send_status(&url, TrackerStatus::Unusable { error });
+        }
+        self.start_dht(ctx);
         if self.tiers.is_empty() {
-            tracing::debug!("announcer started without trackers");
+            tracing::debug!("announcer started without usable trackers");
             return;
         }
         tracing::debug!(trackers = ?self.tiers.tiers(), "announcer started");
@@ -450,21 +451,4 @@ impl Actor for Announcer {
         let _entered = span.enter();
         tracing::debug!("announcer stopped");
     }
-}
-
-/// Runs [`Announcer::leave_swarms`] on the actor, then `after` on it.
-fn leave_then(
-    act: &mut Announcer,
-    ctx: &mut Context<Announcer>,
-    after: fn(&mut Announcer, &mut Context<Announcer>),
-) -> impl actix::ActorFuture<Announcer, Output = ()> + 'static {
-    let leave = act.leave_swarms(ctx);
-    leave
-        .into_actor(act)
-        .map(move |(), act, ctx| after(act, ctx))
-}
-
-/// Stops the actor; the `after` step of [`msg::Shutdown`].
-fn stop(_act: &mut Announcer, ctx: &mut Context<Announcer>) {
-    ctx.stop();
 }

@@ -21,9 +21,9 @@ use crate::tracker::test_support::{
 };
 use crate::tracker::{HttpConfig, ScheduleConfig, TrackerError, TransportConfig};
 
-const OUR_ID: PeerId = PeerId([0xaa; 20]);
-const OUR_PORT: u16 = 40_000;
-const HASH: InfoHash = InfoHash([0x11; 20]);
+pub(super) const OUR_ID: PeerId = PeerId([0xaa; 20]);
+pub(super) const OUR_PORT: u16 = 40_000;
+pub(super) const HASH: InfoHash = InfoHash([0x11; 20]);
 
 /// A stub recipient: forwards every message to a channel.
 struct Collector<M: Message<Result = ()> + Send> {
@@ -48,13 +48,13 @@ fn collector<M: Message<Result = ()> + Send + 'static>()
     (Collector { tx }.start().recipient(), rx)
 }
 
-struct Harness {
-    addr: Addr<Announcer>,
-    peers: UnboundedReceiver<PeersDiscovered>,
-    status: UnboundedReceiver<TrackerStatusChanged>,
+pub(super) struct Harness {
+    pub(super) addr: Addr<Announcer>,
+    pub(super) peers: UnboundedReceiver<PeersDiscovered>,
+    pub(super) status: UnboundedReceiver<TrackerStatusChanged>,
 }
 
-fn config() -> AnnouncerConfig {
+pub(super) fn config() -> AnnouncerConfig {
     AnnouncerConfig {
         numwant: 50,
         transport: TransportConfig {
@@ -76,7 +76,11 @@ fn config() -> AnnouncerConfig {
     }
 }
 
-fn start(tiers: Vec<Vec<String>>) -> Harness {
+pub(super) fn start(tiers: Vec<Vec<String>>) -> Harness {
+    start_with(tiers, config())
+}
+
+pub(super) fn start_with(tiers: Vec<Vec<String>>, config: AnnouncerConfig) -> Harness {
     let (peers_out, peers) = collector();
     let (status_out, status) = collector();
     let addr = Announcer::new(AnnouncerSetup {
@@ -90,7 +94,7 @@ fn start(tiers: Vec<Vec<String>>) -> Harness {
             downloaded: 0,
             left: 1000,
         },
-        config: config(),
+        config,
         peers_out,
         status_out,
         span: tracing::Span::none(),
@@ -103,7 +107,7 @@ fn start(tiers: Vec<Vec<String>>) -> Harness {
     }
 }
 
-fn peer(addr: &str, id: Option<PeerId>) -> TrackerPeer {
+pub(super) fn peer(addr: &str, id: Option<PeerId>) -> TrackerPeer {
     TrackerPeer {
         addr: addr.parse().unwrap(),
         peer_id: id,
@@ -111,7 +115,7 @@ fn peer(addr: &str, id: Option<PeerId>) -> TrackerPeer {
 }
 
 /// A bencoded answer; dictionary peers (not compact) so that peer ids travel.
-fn answer(interval: u32, min_interval: Option<u32>, peers: Vec<TrackerPeer>) -> Vec<u8> {
+pub(super) fn answer(interval: u32, min_interval: Option<u32>, peers: Vec<TrackerPeer>) -> Vec<u8> {
     let resp = AnnounceResponse {
         interval,
         min_interval,
@@ -123,7 +127,7 @@ fn answer(interval: u32, min_interval: Option<u32>, peers: Vec<TrackerPeer>) -> 
     encode_announce_response(&resp, false)
 }
 
-fn simple_tracker_reply(_: &AnnounceRequest) -> Option<Vec<u8>> {
+pub(super) fn simple_tracker_reply(_: &AnnounceRequest) -> Option<Vec<u8>> {
     Some(answer(1800, None, vec![peer("10.0.0.1:1000", None)]))
 }
 
@@ -190,16 +194,16 @@ async fn failure_moves_to_the_next_tier_then_backs_off_and_retries() {
         }
     })
     .await;
-    let dead = "https://tracker.invalid/announce".to_owned();
+    let dead = closed_port_url().await;
     let mut h = start(vec![vec![dead.clone()], vec![flaky.to_string()]]);
 
-    // Round one: the https tracker fails at once, the next tier's tracker answers 500.
+    // Round one: nothing listens at the first tracker, the next tier's tracker answers 500.
     let first = recv(&mut h.status).await;
     assert_eq!(first.tracker, dead);
     assert!(matches!(
         first.status,
         TrackerStatus::Failed {
-            error: TrackerError::UnsupportedScheme(_),
+            error: TrackerError::Connect { .. },
             retry_in: None
         }
     ));
@@ -329,7 +333,7 @@ async fn a_trackerless_torrent_idles_and_shuts_down() {
     shutdown(&h.addr).await;
 }
 
-async fn shutdown(addr: &Addr<Announcer>) {
+pub(super) async fn shutdown(addr: &Addr<Announcer>) {
     tokio::time::timeout(TEST_TIMEOUT, addr.send(Shutdown))
         .await
         .expect("Shutdown timed out")
@@ -366,4 +370,13 @@ async fn detach_stops_without_announcing_stopped() {
     assert!(!h.addr.connected(), "the announcer stopped");
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert!(heads.try_recv().is_err(), "no stopped");
+}
+
+/// An `http://` announce URL on a loopback port nothing listens on (bound, then closed):
+/// connecting fails at once.
+pub(super) async fn closed_port_url() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    format!("http://{addr}/announce")
 }

@@ -14,7 +14,7 @@
 //!
 //! # Messages in and out
 //! In, from `msg`: [`WriteBlock`] → `()`, [`ReadBlock`] → `Bytes`, [`VerifyPiece`] → `bool`,
-//! [`CheckPieces`] → the pieces that verify. Each replies `Result<_, DiskError>`; an I/O error
+//! [`CheckPieces`] → the pieces that verify, [`SyncFiles`] → how many files it flushed. Each replies `Result<_, DiskError>`; an I/O error
 //! (disk full, permission denied, a path in the way) comes back as [`DiskError::Storage`] and is
 //! logged at `warn`, never a panic. The actor sends nothing on its own: the caller decides what
 //! an error means for the torrent. [`check_existing`] drives a whole resume check across the
@@ -55,7 +55,7 @@ use crate::actors::census::{ActorCensus, Alive};
 use crate::storage::{Storage, StorageError};
 pub use check::check_existing;
 pub use error::DiskError;
-pub use msg::{CheckPieces, ReadBlock, VerifyPiece, WriteBlock};
+pub use msg::{CheckPieces, ReadBlock, SyncFiles, VerifyPiece, WriteBlock};
 
 /// One worker of a torrent's disk pool; see the module docs. Obtain the pool's address from
 /// [`DiskWriter::start`].
@@ -160,5 +160,19 @@ impl Handler<CheckPieces> for DiskWriter {
             "chunk checked"
         );
         Ok(good)
+    }
+}
+
+impl Handler<SyncFiles> for DiskWriter {
+    type Result = Result<usize, DiskError>;
+
+    fn handle(&mut self, _: SyncFiles, _: &mut SyncContext<Self>) -> Self::Result {
+        let _e = self.span.enter();
+        let files = self
+            .storage
+            .sync()
+            .map_err(|e| self.fail("sync to disk", e))?;
+        debug!(files, "files synced to disk");
+        Ok(files)
     }
 }

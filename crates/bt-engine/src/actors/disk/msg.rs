@@ -62,3 +62,11 @@ pub struct CheckPieces {
     /// list.
     pub pieces: Vec<(PieceIndex, [u8; 20])>,
 }
+
+/// Flushes every file written since the last sync to stable storage (`fdatasync`), so that
+/// the pieces verified so far survive a crash of the machine; replies with how many files it
+/// flushed. Sent with `send().await` by the supervisor when the torrent completes, pauses or
+/// stops: one at a time, a handful per torrent's life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Message)]
+#[rtype(result = "Result<usize, DiskError>")]
+pub struct SyncFiles;

@@ -166,3 +166,37 @@ async fn io_errors_come_back_as_disk_errors() {
     let have = check_existing(&recipient, &lengths, &info.pieces, 2, |_, _| ());
     assert!(have.await.unwrap().none());
 }
+
+#[actix::test]
+async fn sync_flushes_the_files_written_since_the_last_sync() {
+    let dir = TempDir::new().unwrap();
+    let (info, data) = fixture();
+    let disk = start(&dir, &info, 2);
+    let sync = |disk: &Addr<DiskWriter>| {
+        let request = disk.send(SyncFiles);
+        async move {
+            tokio::time::timeout(TIMEOUT, request)
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap()
+        }
+    };
+    assert_eq!(sync(&disk).await, 0);
+    let lengths = bt_proto::geometry::Lengths::new(370_000, 16_384).unwrap();
+    // Piece 0 lies in file a only; the last piece in file c only.
+    for piece in [lengths.piece(0).unwrap(), lengths.pieces().last().unwrap()] {
+        for block in lengths.blocks(piece) {
+            let data = block_bytes(&lengths, &data, &block);
+            disk.send(WriteBlock { block, data })
+                .await
+                .unwrap()
+                .unwrap();
+        }
+    }
+    assert_eq!(sync(&disk).await, 2, "a and c");
+    assert_eq!(sync(&disk).await, 0, "nothing written since");
+    // What was synced reads back from a fresh handle.
+    let a = fs::read(dir.path().join("t/a")).unwrap();
+    assert_eq!(&a[..16_384], &data[..16_384]);
+}

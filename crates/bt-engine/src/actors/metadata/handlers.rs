@@ -4,18 +4,18 @@ use actix::{
     ActorContext, ActorFutureExt, Context, Handler, MessageResult, ResponseActFuture, WrapFuture,
 };
 use bt_proto::tracker::AnnounceEvent;
-use tracing::{debug, warn};
+use tracing::debug;
 
 use super::MetadataFetcher;
 use super::msg::{ConnectionEvent, MetadataPeerEvent};
 use crate::actors::announcer::msg::{self as announcer, AnnounceNow};
 use crate::actors::peer::msg::DisconnectReason;
 use crate::actors::supervisor::msg::{
-    GetStats, IncomingPeer, Pause, PeersDiscovered, Resume, Shutdown, TrackerStatus,
-    TrackerStatusChanged,
+    GetStats, IncomingPeer, Pause, PeersDiscovered, Resume, Shutdown, TrackerStatusChanged,
 };
+use crate::actors::supervisor::trackers;
 use crate::metadata::{PieceOutcome, Strike};
-use crate::torrent::TorrentState;
+use crate::torrent::{TorrentEvent, TorrentState};
 
 impl Handler<MetadataPeerEvent> for MetadataFetcher {
     type Result = ();
@@ -86,13 +86,8 @@ impl Handler<TrackerStatusChanged> for MetadataFetcher {
     type Result = ();
 
     fn handle(&mut self, msg: TrackerStatusChanged, _: &mut Context<Self>) {
-        if let TrackerStatus::Working {
-            warning: Some(warning),
-            ..
-        } = &msg.status
-        {
-            warn!(parent: &self.span, tracker = %msg.tracker, %warning, "tracker warning");
-        }
+        let info = trackers::record(&mut self.trackers, msg, &self.span);
+        self.emit(TorrentEvent::Tracker(info));
     }
 }
 

@@ -4,8 +4,9 @@
 //!
 //! # What it owns
 //! The magnet link, the sans-IO [`MetadataFetch`] (which peer to ask for which piece, the
-//! assembler, strikes), an [`Announcer`] for the link's `tr=` trackers, the peers known
-//! (trackers, `x.pe=`) with their dial back-off, the connections (each a task, see
+//! assembler, strikes), an [`Announcer`] for the link's `tr=` trackers (and the session's DHT
+//! node, if it runs one) with how each tracker's last announce went, the peers known
+//! (trackers, the DHT, `x.pe=`) with their dial back-off, the connections (each a task, see
 //! `connection`), and the addresses and peer ids struck for bad metadata.
 //!
 //! # Life
@@ -67,13 +68,14 @@ use tracing::{Span, debug, info, warn};
 
 use crate::EngineError;
 use crate::actors::announcer::msg::{AnnounceNow, Detach};
-use crate::actors::announcer::{Announcer, AnnouncerSetup, Progress};
+use crate::actors::announcer::{Announcer, AnnouncerSetup, DhtLink, Progress};
 use crate::actors::census::{ActorCensus, ActorKind, Alive};
 use crate::actors::peer::msg::DisconnectReason;
+use crate::actors::supervisor::trackers;
 use crate::choker::PeerKey;
 use crate::config::EngineConfig;
 use crate::metadata::{FetchConfig, MetadataFetch};
-use crate::torrent::{PeerInfo, TorrentEvent, TorrentState, TorrentStats};
+use crate::torrent::{PeerInfo, TorrentEvent, TorrentState, TorrentStats, TrackerInfo};
 use connection::Command;
 use msg::MetadataFetched;
 
@@ -101,6 +103,10 @@ pub struct MetadataFetcherSetup {
     pub paused: bool,
     /// Where the metadata goes (the session).
     pub done: Recipient<MetadataFetched>,
+    /// The session's DHT node, if it runs one: the fetch announces there and takes its peers
+    /// too (whether the torrent is private is not known before its metadata; the supervisor
+    /// keeps a private one off the DHT from then on).
+    pub dht: Option<DhtLink>,
 }
 
 /// A peer address and when to dial it (again).
@@ -136,6 +142,9 @@ pub struct MetadataFetcher {
     state: TorrentState,
     fetch: MetadataFetch,
     announcer: Option<Addr<Announcer>>,
+    dht: Option<DhtLink>,
+    /// The link's trackers and how each one's last announce went.
+    trackers: Vec<TrackerInfo>,
     known: HashMap<SocketAddr, Known>,
     connecting: HashSet<SocketAddr>,
     conns: HashMap<PeerKey, Conn>,
@@ -177,6 +186,7 @@ impl MetadataFetcher {
                 (addr, known)
             })
             .collect();
+        let trackers = trackers::initial(vec![setup.magnet.trackers.clone()]);
         Self {
             info_hash,
             state: if setup.paused {
@@ -195,6 +205,8 @@ impl MetadataFetcher {
             _alive: setup.census.enter(ActorKind::MetadataFetcher),
             census: setup.census,
             announcer: None,
+            dht: setup.dht,
+            trackers,
             connecting: HashSet::new(),
             conns: HashMap::new(),
             banned_addrs: HashSet::new(),
@@ -231,7 +243,7 @@ impl MetadataFetcher {
     }
 
     fn start_announcer(&mut self, ctx: &mut Context<Self>) {
-        if self.magnet.trackers.is_empty() {
+        if self.magnet.trackers.is_empty() && self.dht.is_none() {
             return;
         }
         let me = ctx.address();
@@ -257,7 +269,11 @@ impl MetadataFetcher {
             span: self.span.clone(),
         };
         let alive = self.census.enter(ActorKind::Announcer);
-        self.announcer = Some(Announcer::new(setup).with_alive(alive).start());
+        let mut announcer = Announcer::new(setup).with_alive(alive);
+        if let Some(link) = self.dht.clone() {
+            announcer = announcer.with_dht(link);
+        }
+        self.announcer = Some(announcer.start());
     }
 
     /// The metadata checked out: build the torrent and hand it to the session.
@@ -346,13 +362,16 @@ impl MetadataFetcher {
             pieces_have: 0,
             pieces_total: 0,
             total_len: 0,
+            wanted_len: 0,
             left: 0,
             downloaded: 0,
             uploaded: 0,
             download_rate: 0,
             upload_rate: 0,
             peers,
+            peer_totals: Vec::new(),
             connecting: self.connecting.len(),
+            trackers: self.trackers.clone(),
         }
     }
 }

@@ -145,7 +145,7 @@ impl MetadataFetcher {
             stream,
             addr,
             extensions: ExtensionState::new(ExtensionConfig {
-                client: settings.client_name.clone(),
+                client: settings.client(),
                 listen_port: Some(self.listen_port).filter(|&p| p != 0),
                 request_queue: u32::try_from(peer.max_peer_requests).unwrap_or(u32::MAX),
                 metadata: None,

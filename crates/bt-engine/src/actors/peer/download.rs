@@ -1,7 +1,7 @@
 //! The download side of a [`PeerSession`]: what the peer's messages mean for the torrent,
 //! asking the piece manager for work, and taking received blocks to disk.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix::{ActorFutureExt, AsyncContext, Context, WrapFuture};
 use bt_proto::geometry::BlockRef;
@@ -56,13 +56,20 @@ impl PeerSession {
     /// Takes a received block to disk in a task detached from the actor: the piece manager
     /// says whether to write it, the disk writes it (`send().await`: the backpressure), and
     /// the piece manager learns of the write even if this connection is gone by then.
+    ///
+    /// The task holds the connection's `LeaveNotice` until the piece manager has answered,
+    /// so `PeerLeft` never overtakes the block: a block that arrived just before the peer
+    /// left is kept, not dropped as unrequested and fetched again.
     fn on_block(&mut self, ctx: &mut Context<Self>, block: BlockRef, data: Bytes) {
         let key = self.key;
         let ask = self.links.manager.received.clone();
         let disk = self.links.write.clone();
         let written = self.links.manager.written.clone();
+        let leave = self.leave.clone();
         let task = actix_rt::spawn(async move {
-            if ask.send(BlockReceived { key, block }).await != Ok(true) {
+            let answer = ask.send(BlockReceived { key, block }).await;
+            drop(leave);
+            if answer != Ok(true) {
                 return;
             }
             let result = match disk.send(WriteBlock { block, data }).await {
@@ -108,15 +115,15 @@ impl PeerSession {
         self.ask_for_blocks(ctx, max);
     }
 
-    /// Sends REQUESTs for as many picked blocks as the pipeline wants now; while the peer
-    /// chokes us, the picked blocks go back to the piece manager instead, except those of
-    /// its allowed-fast pieces (BEP 6).
+    /// Sends REQUESTs for as many picked blocks as the pipeline wants now and the download
+    /// throttle allows; while the peer chokes us, the picked blocks go back to the piece
+    /// manager instead, except those of its allowed-fast pieces (BEP 6).
     pub(super) fn send_picked(&mut self, ctx: &mut Context<Self>) {
         if self.state.peer_choking() {
             return self.send_picked_while_choked(ctx);
         }
         let wanted = self.state.wanted_requests(Instant::now());
-        let n = wanted.min(self.picked.len());
+        let n = self.download_allowance(ctx, wanted.min(self.picked.len()));
         if n == 0 {
             return;
         }
@@ -125,6 +132,34 @@ impl PeerSession {
             self.send(ctx, message);
         }
         self.flush(ctx);
+    }
+
+    /// How many of the first `n` picked blocks the download throttle lets us request now,
+    /// charged to it; when it runs dry, a timer asks again once it has credit.
+    pub(super) fn download_allowance(&mut self, ctx: &mut Context<Self>, n: usize) -> usize {
+        if self.download_throttle.is_unlimited() {
+            return n;
+        }
+        if self.download_waiting {
+            return 0;
+        }
+        let now = Instant::now();
+        for (allowed, block) in self.picked.iter().take(n).enumerate() {
+            if let Err(wait) = self.download_throttle.try_take(u64::from(block.len), now) {
+                self.wait_for_download_credit(ctx, wait);
+                return allowed;
+            }
+        }
+        n
+    }
+
+    /// Resumes requesting once the throttle has credit again.
+    fn wait_for_download_credit(&mut self, ctx: &mut Context<Self>, wait: Duration) {
+        self.download_waiting = true;
+        ctx.run_later(wait, |act, ctx| {
+            act.download_waiting = false;
+            act.maybe_request(ctx);
+        });
     }
 
     /// The periodic checks: silence, request time-outs, keep-alive, work, useless links.

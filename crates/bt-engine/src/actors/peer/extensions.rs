@@ -171,7 +171,7 @@ impl PeerSession {
     }
 
     /// While the peer chokes us: requests picked blocks of allowed-fast pieces as the
-    /// pipeline allows, and hands every other picked block back to the piece manager.
+    /// pipeline and the download throttle allow, and hands every other picked block back to the piece manager.
     pub(super) fn send_picked_while_choked(&mut self, ctx: &mut Context<Self>) {
         let (fast, rest): (Vec<BlockRef>, Vec<BlockRef>) = self
             .picked
@@ -180,7 +180,8 @@ impl PeerSession {
         self.release(rest);
         self.picked.extend(fast);
         let now = Instant::now();
-        let n = self.state.wanted_fast_requests(now).min(self.picked.len());
+        let wanted = self.state.wanted_fast_requests(now).min(self.picked.len());
+        let n = self.download_allowance(ctx, wanted);
         if n == 0 {
             return;
         }

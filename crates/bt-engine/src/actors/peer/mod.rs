@@ -17,7 +17,8 @@
 //! - to the piece manager: `PeerJoined` first, then BITFIELD / HAVE / HAVE ALL events and
 //!   released requests (`do_send`); `RequestBlocks` when the pipeline has room
 //!   (`send().await`, one at a time); per block received, `BlockReceived` (`send().await`,
-//!   which says whether to write it) and, after the write, `BlockWritten`; `PeerLeft` last.
+//!   which says whether to write it) and, after the write, `BlockWritten`; `PeerLeft` last,
+//!   once the actor has stopped and every `BlockReceived` has been answered.
 //! - to the disk pool: `WriteBlock` (`send().await`) for each block the piece manager
 //!   accepts, and `ReadBlock` (`send().await`) for each request it serves.
 //! - to the choker: `PeerJoined`, `InterestChanged`, `PeerLeft` (`do_send`).
@@ -42,6 +43,13 @@
 //! Upload: at most `max_reads_in_flight` disk reads, and none while more than
 //! `write_buffer_limit` bytes wait for the socket.
 //!
+//! # Rate limits
+//! Two [`Throttle`]s, one per direction, each the connection's own limit (`peer.*_limit`)
+//! and the session's (see [`crate::shaping`]). Upload: a block is read from disk only when
+//! the upload throttle has credit. Download: a REQUEST is sent only when the download
+//! throttle has credit. Without credit the connection sets a timer for when there will be
+//! some, and sends or reads nothing more meanwhile.
+//!
 //! # Timers
 //! A tick (`peer.tick_ms`): request time-outs (CANCEL, released to the piece manager),
 //! keep-alives, the silence time-out, asking for work again, and closing a connection where
@@ -64,22 +72,27 @@
 //!   suggestions; [`PeerExtensionSetup`].
 //! - `writer`: `FrameWriter`.
 //! - `links`: [`PeerLinks`]; `handle`: [`PeerHandle`].
+//! - `leave`: `LeaveNotice`, which sends `PeerLeft` after the last received block.
 
 mod download;
 mod extensions;
 pub mod handle;
 mod handlers;
+mod leave;
 mod links;
 pub mod msg;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_extensions;
+#[cfg(test)]
+mod tests_limits;
 mod upload;
 mod writer;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::{Actor, ActorContext, ActorFutureExt, Addr, AsyncContext, Context, WrapFuture};
@@ -95,15 +108,17 @@ use tracing::{Span, debug};
 
 pub use extensions::PeerExtensionSetup;
 pub use handle::PeerHandle;
+use leave::LeaveNotice;
 pub use links::{ExtensionLinks, PeerLinks};
 
 use crate::actors::census::Alive;
 use crate::actors::choker::msg as choker;
-use crate::actors::piece_manager::msg::{PeerJoined, PeerLeft};
+use crate::actors::piece_manager::msg::PeerJoined;
 use crate::actors::supervisor::msg::{PeerDisconnected, PeerExit, PeerStatsUpdated, PeerTransfer};
 use crate::choker::PeerKey;
 use crate::config::PeerSettings;
 use crate::peer::{ExtensionState, Negotiated, PeerCodec, PeerConfig, PeerError, PeerState};
+use crate::shaping::{SessionLimits, Throttle};
 use msg::DisconnectReason;
 use writer::FrameWriter;
 
@@ -131,6 +146,8 @@ pub struct PeerSetup {
     pub settings: PeerSettings,
     /// How often to report counters to the supervisor.
     pub stats_interval: Duration,
+    /// The session's rate limits (the connection's own are in `settings`).
+    pub limits: SessionLimits,
     /// Where everything goes.
     pub links: PeerLinks,
     /// The torrent's span; the connection's span is its child.
@@ -170,10 +187,20 @@ pub struct PeerSession {
     uploads: VecDeque<BlockRef>,
     /// Disk reads in flight.
     reading: usize,
+    /// Limits what we upload: blocks are read for the peer only with credit.
+    upload_throttle: Throttle,
+    /// Limits what we download: REQUESTs are sent only with credit.
+    download_throttle: Throttle,
+    /// Uploads wait for credit; a timer resumes them.
+    upload_waiting: bool,
+    /// Requests wait for credit; a timer resumes them.
+    download_waiting: bool,
     /// The counters last reported, so an idle connection reports nothing.
     reported: PeerTransfer,
     /// Why the connection ends, once known.
     exit: Option<PeerExit>,
+    /// Sends `PeerLeft` once the actor and every block task have let go of it.
+    leave: Option<Arc<LeaveNotice>>,
     span: Span,
     _permit: Option<OwnedSemaphorePermit>,
     _alive: Option<Alive>,
@@ -200,6 +227,13 @@ impl PeerSession {
     fn new(setup: PeerSetup, writer: FrameWriter, exit: Option<PeerExit>) -> Self {
         let span = tracing::debug_span!(parent: &setup.span, "peer", addr = %setup.addr);
         let now = Instant::now();
+        let upload_throttle = Throttle::new(setup.settings.upload_limit, setup.limits.upload, now);
+        let download_throttle =
+            Throttle::new(setup.settings.download_limit, setup.limits.download, now);
+        let leave = Arc::new(LeaveNotice::new(
+            setup.links.manager.left.clone(),
+            setup.key,
+        ));
         Self {
             key: setup.key,
             addr: setup.addr,
@@ -216,8 +250,13 @@ impl PeerSession {
             to_disk: 0,
             uploads: VecDeque::new(),
             reading: 0,
+            upload_throttle,
+            download_throttle,
+            upload_waiting: false,
+            download_waiting: false,
             reported: PeerTransfer::default(),
             exit,
+            leave: Some(leave),
             span,
             _permit: setup.permit,
             _alive: setup.alive,
@@ -374,7 +413,8 @@ impl Actor for PeerSession {
             .take()
             .unwrap_or(PeerExit::Closed(DisconnectReason::TorrentStopping));
         debug!(parent: &self.span, reason = %exit, "peer disconnected");
-        self.links.manager.left.do_send(PeerLeft { key: self.key });
+        // `PeerLeft` goes once the block tasks still waiting on the piece manager are done.
+        self.leave.take();
         self.links
             .choker_left
             .do_send(choker::PeerLeft { key: self.key });

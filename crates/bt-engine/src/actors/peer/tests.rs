@@ -27,7 +27,7 @@ use crate::storage::test_support::{payload, single_file};
 use crate::storage::{Storage, StorageConfig};
 
 pub(super) const PIECE: u32 = 32 * 1024;
-const LEN: usize = 2 * PIECE as usize + 5000;
+pub(super) const LEN: usize = 2 * PIECE as usize + 5000;
 
 /// What the stub saw.
 #[derive(Debug)]
@@ -138,15 +138,32 @@ pub(super) struct Fixture {
     pub(super) data: Vec<u8>,
     pub(super) info_bytes: Vec<u8>,
     pub(super) lengths: Lengths,
-    disk: Addr<DiskWriter>,
+    pub(super) disk: Addr<DiskWriter>,
     pub(super) events: UnboundedReceiver<Event>,
     pub(super) session: Addr<PeerSession>,
     /// The remote peer, played by the test.
     pub(super) remote: Framed<TcpStream, PeerCodec>,
 }
 
+impl Fixture {
+    /// Sends the block the connection requested, as the remote peer.
+    pub(super) async fn answer(&mut self, piece: u32, offset: u32, length: u32) {
+        let start = self
+            .lengths
+            .piece_offset(self.lengths.piece(piece).unwrap()) as usize
+            + offset as usize;
+        let data = Bytes::copy_from_slice(&self.data[start..start + length as usize]);
+        let message = PeerMessage::Piece {
+            piece,
+            offset,
+            data,
+        };
+        send(&mut self.remote, message).await;
+    }
+}
+
 /// A connection whose disk holds the payload if `seeding`, and nothing otherwise.
-async fn fixture(seeding: bool, settings: PeerSettings, config: PeerConfig) -> Fixture {
+pub(super) async fn fixture(seeding: bool, settings: PeerSettings, config: PeerConfig) -> Fixture {
     fixture_with(seeding, settings, config, Negotiated::default()).await
 }
 
@@ -192,6 +209,7 @@ pub(super) async fn fixture_with(
         config,
         settings,
         stats_interval: Duration::from_millis(100),
+        limits: SessionLimits::default(),
         links: links(&stub, &disk),
         span: Span::none(),
         permit: None,
@@ -301,18 +319,7 @@ async fn downloads_requested_blocks_to_disk() {
         else {
             continue;
         };
-        let start =
-            f.lengths.piece_offset(f.lengths.piece(piece).unwrap()) as usize + offset as usize;
-        let data = Bytes::copy_from_slice(&f.data[start..start + length as usize]);
-        send(
-            &mut f.remote,
-            PeerMessage::Piece {
-                piece,
-                offset,
-                data,
-            },
-        )
-        .await;
+        f.answer(piece, offset, length).await;
         served += 1;
     }
     let mut written = 0;

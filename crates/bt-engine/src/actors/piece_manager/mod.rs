@@ -237,9 +237,14 @@ impl PieceManager {
                 self.send_interest_changes();
             }
             Ok(false) => {
+                let struck = self.picker.piece_contributors(piece);
                 let banned = self.picker.piece_failed(piece);
                 debug!(%piece, banned = banned.len(), "piece failed its hash check");
-                self.outputs.failed.do_send(PieceFailed { piece, banned });
+                self.outputs.failed.do_send(PieceFailed {
+                    piece,
+                    struck,
+                    banned,
+                });
             }
             Err(error) => {
                 warn!(%piece, %error, "piece could not be hashed");

@@ -167,6 +167,7 @@ async fn a_corrupt_piece_bans_its_sender_and_is_fetched_again() {
         failed,
         Seen::Failed(crate::actors::supervisor::msg::PieceFailed {
             piece,
+            struck: vec![PeerKey(1)],
             banned: vec![PeerKey(1)],
         })
     );

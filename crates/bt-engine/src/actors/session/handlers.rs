@@ -2,14 +2,13 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use actix::{
-    Actor, ActorContext, ActorFutureExt, Context, Handler, MessageResult, ResponseActFuture,
-    StreamHandler, WrapFuture,
+    Actor, ActorContext, ActorFutureExt, Context, Handler, MessageResult, Recipient,
+    ResponseActFuture, StreamHandler, WrapFuture,
 };
-use bt_proto::metainfo::Metainfo;
+use bt_dht::actor::Announce;
 use tokio::net::TcpStream;
 use tokio::sync::broadcast;
 use tracing::warn;
@@ -48,7 +47,7 @@ impl Handler<AddTorrent> for Session {
             return Err(EngineError::DuplicateTorrent(info_hash));
         }
         let (events, _) = broadcast::channel(EVENT_CAPACITY);
-        let link = self.start_torrent(msg.metainfo, msg.download_dir, msg.paused, events)?;
+        let link = self.start_torrent(msg, events)?;
         self.torrents.insert(info_hash, link.clone());
         self.update_routes();
         Ok(link)
@@ -59,24 +58,26 @@ impl Session {
     /// Starts a torrent's supervisor (not yet registered) on the event channel `events`.
     pub(super) fn start_torrent(
         &self,
-        metainfo: Arc<Metainfo>,
-        download_dir: PathBuf,
-        paused: bool,
+        add: AddTorrent,
         events: broadcast::Sender<TorrentEvent>,
     ) -> Result<TorrentLink, EngineError> {
-        let info_hash = metainfo.info_hash;
+        let info_hash = add.metainfo.info_hash;
         let handles = self.arbiters.iter().map(|a| a.handle()).collect();
         let supervisor = TorrentSupervisor::new(SupervisorSetup {
-            metainfo,
-            download_dir,
+            metainfo: add.metainfo,
+            download_dir: add.download_dir,
             config: Arc::clone(&self.config),
             peer_id: self.peer_id,
             listen_port: self.listen_port,
             arbiters: ArbiterPool::new(handles),
             slots: Arc::clone(&self.slots),
+            limits: self.limits.clone(),
             events: events.clone(),
             census: self.census.clone(),
-            paused,
+            paused: add.paused,
+            strategies: add.strategies,
+            files: add.files,
+            dht: self.dht_node(),
         })?
         .start();
         Ok(TorrentLink {
@@ -84,6 +85,13 @@ impl Session {
             supervisor,
             events,
         })
+    }
+
+    /// The DHT node's `Announce` handler, if the session runs one (`dht.enabled`).
+    pub(super) fn dht_node(&self) -> Option<Recipient<Announce>> {
+        self.dht
+            .as_ref()
+            .map(|node| node.addr().clone().recipient())
     }
 }
 
@@ -140,12 +148,19 @@ impl Handler<Shutdown> for Session {
             .iter()
             .map(|fetch| fetch.fetcher.send(StopTorrent))
             .collect();
+        // The DHT node goes last: the torrents' announcers may still be waiting on it.
+        let dht = self.dht.take();
         let stop = async move {
             for request in requests {
                 let _ = request.await;
             }
             for request in fetch_requests {
                 let _ = request.await;
+            }
+            if let Some(node) = dht
+                && let Err(error) = node.shutdown().await
+            {
+                tracing::warn!(%error, "stopping the DHT node");
             }
         };
         Box::pin(stop.into_actor(self).map(|(), _, ctx| ctx.stop()))

@@ -16,21 +16,27 @@ use tracing::{error, info};
 
 use super::Session;
 use super::handlers::EVENT_CAPACITY;
-use super::msg::{AddMagnet, GetTorrentEvents, GetTorrentStats, PauseTorrent, ResumeTorrent};
+use super::msg::{
+    AddMagnet, AddTorrent, GetTorrentEvents, GetTorrentStats, PauseTorrent, ResumeTorrent,
+};
 use crate::EngineError;
+use crate::actors::announcer::DhtLink;
 use crate::actors::metadata::msg::MetadataFetched;
 use crate::actors::metadata::{MetadataFetcher, MetadataFetcherSetup};
 use crate::actors::supervisor::msg::{
     BanPeers, GetStats, Pause, PeerSource, PeersDiscovered, Resume, Shutdown,
 };
+use crate::strategies::Strategies;
 use crate::torrent::{TorrentEvent, TorrentStats};
 
-/// A magnet link whose metadata is being fetched.
-#[derive(Debug, Clone)]
+/// A magnet link whose metadata is being fetched, and how to run its torrent after.
+#[derive(Debug)]
 pub(super) struct FetchLink {
     pub(super) fetcher: Addr<MetadataFetcher>,
     pub(super) events: broadcast::Sender<TorrentEvent>,
     download_dir: PathBuf,
+    strategies: Strategies,
+    files: Option<Vec<usize>>,
 }
 
 impl Handler<AddMagnet> for Session {
@@ -52,12 +58,19 @@ impl Handler<AddMagnet> for Session {
             census: self.census.clone(),
             paused: msg.paused,
             done: ctx.address().recipient(),
+            dht: DhtLink::for_torrent(
+                self.dht_node().as_ref(),
+                false,
+                self.config.dht.announce_interval(),
+            ),
         })
         .start();
         let link = FetchLink {
             fetcher,
             events: events.clone(),
             download_dir: msg.download_dir,
+            strategies: msg.strategies,
+            files: msg.files,
         };
         self.fetching.insert(info_hash, link);
         self.update_routes();
@@ -74,12 +87,14 @@ impl Handler<MetadataFetched> for Session {
         };
         link.fetcher.do_send(Shutdown);
         // Not paused: a paused fetcher fetches nothing, so the metadata came while it ran.
-        let started = self.start_torrent(
-            Arc::clone(&msg.metainfo),
-            link.download_dir,
-            false,
-            link.events.clone(),
-        );
+        let add = AddTorrent {
+            metainfo: Arc::clone(&msg.metainfo),
+            download_dir: link.download_dir,
+            paused: false,
+            strategies: link.strategies,
+            files: link.files,
+        };
+        let started = self.start_torrent(add, link.events.clone());
         match started {
             Ok(torrent) => {
                 info!(parent: &self.span, info_hash = %msg.info_hash.short(), "magnet resolved");

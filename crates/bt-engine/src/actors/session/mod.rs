@@ -6,7 +6,8 @@
 //! per torrent, an immutable snapshot of our handshake reply per info-hash (handed to each
 //! incoming handshake, so routing needs no round trip), the semaphore of connection slots
 //! (`max_connections`, taken by every connection, incoming or outgoing, for its whole life),
-//! and one worker Arbiter per core that connections are spread over.
+//! the session-wide rate limits ([`SessionLimits`], shared by every connection), and one
+//! worker Arbiter per core that connections are spread over.
 //!
 //! # Messages in and out
 //! In ([`msg`]): `AddTorrent`, `AddMagnet`, `GetTorrent`, `GetTorrentEvents`,
@@ -16,7 +17,8 @@
 //! Out: `IncomingPeer` (`do_send`) to the supervisor (or, for a magnet link still fetching
 //! its metadata, the metadata fetcher) whose info-hash a handshake named, with the socket
 //! detached from this runtime; `GetStats`, `Pause`, `Resume` forwarded from handles;
-//! `Shutdown` (`send().await`) to supervisors and fetchers.
+//! `Shutdown` (`send().await`) to supervisors and fetchers, then to the DHT node (if
+//! `dht.enabled`), whose `Announce` recipient every supervisor and fetcher gets.
 //!
 //! # Magnet links
 //! See `magnet`: a `MetadataFetcher` runs the torrent until its metadata arrives, then the
@@ -57,6 +59,7 @@ use crate::actors::census::{ActorCensus, ActorKind, Alive};
 use crate::actors::supervisor::msg::IncomingPeer;
 use crate::config::EngineConfig;
 use crate::peer::incoming_handshake;
+use crate::shaping::SessionLimits;
 use msg::TorrentLink;
 
 /// Everything a [`Session`] actor is built from.
@@ -70,6 +73,8 @@ pub struct SessionSetup {
     pub peer_id: PeerId,
     /// The census every actor of the session counts itself in.
     pub census: ActorCensus,
+    /// The session's DHT node, if `dht.enabled` (started by the handle).
+    pub dht: Option<bt_dht::DhtHandle>,
 }
 
 /// The session actor; see the module docs.
@@ -85,8 +90,12 @@ pub struct Session {
     /// Our handshake per torrent, shared read-only with the handshakes in progress.
     routes: Arc<HashMap<InfoHash, Handshake>>,
     slots: Arc<Semaphore>,
+    /// The session's upload and download buckets, handed to every torrent.
+    limits: SessionLimits,
     arbiters: Vec<Arbiter>,
     census: ActorCensus,
+    /// The DHT node, handed to every torrent and stopped after them.
+    dht: Option<bt_dht::DhtHandle>,
     span: Span,
     _alive: Alive,
 }
@@ -98,6 +107,11 @@ impl Session {
         let span = tracing::info_span!("session", port = listen_port);
         Self {
             slots: Arc::new(Semaphore::new(setup.config.max_connections)),
+            limits: SessionLimits::new(
+                setup.config.upload_limit,
+                setup.config.download_limit,
+                std::time::Instant::now(),
+            ),
             config: setup.config,
             peer_id: setup.peer_id,
             listen_port,
@@ -108,6 +122,7 @@ impl Session {
             arbiters: Vec::new(),
             _alive: setup.census.enter(ActorKind::Session),
             census: setup.census,
+            dht: setup.dht,
             span,
         }
     }

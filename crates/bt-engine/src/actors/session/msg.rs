@@ -15,6 +15,7 @@ use tokio::sync::broadcast;
 
 use crate::EngineError;
 use crate::actors::supervisor::TorrentSupervisor;
+use crate::strategies::Strategies;
 use crate::torrent::{TorrentEvent, TorrentStats};
 
 /// What the session knows of one torrent: enough for a handle.
@@ -38,6 +39,10 @@ pub struct AddTorrent {
     pub download_dir: PathBuf,
     /// Check the data, then stay paused.
     pub paused: bool,
+    /// The embedder's choker and picker, if any.
+    pub strategies: Strategies,
+    /// The files to download (indices), `None` for all.
+    pub files: Option<Vec<usize>>,
 }
 
 /// Query: the torrent with this info-hash.
@@ -79,6 +84,11 @@ pub struct AddMagnet {
     /// Fetch nothing until resumed (and check the data, then stay paused, once the metadata
     /// is there).
     pub paused: bool,
+    /// The embedder's choker and picker, if any (used once the metadata is there).
+    pub strategies: Strategies,
+    /// The files to download (indices), `None` for all; checked against the metadata when it
+    /// arrives (an index past the last file puts the torrent in error then).
+    pub files: Option<Vec<usize>>,
 }
 
 /// Query: the torrent's event channel, whether it is fetching its metadata or running.

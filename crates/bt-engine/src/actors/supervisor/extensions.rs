@@ -1,8 +1,9 @@
 //! The supervisor's side of the protocol extensions: what each connection's extension
 //! handshake told us (listen port, client name), BEP 11 peer exchange (the connected peers
 //! sent to a connection as soon as its extension handshake arrives, then to every connection
-//! once per PEX interval; received peers learned within a cap),
-//! and BEP 27: a private torrent takes peers from its trackers only and exchanges none.
+//! once per PEX interval; received peers learned within a cap), and BEP 27: a private
+//! torrent takes peers from its trackers only (none from the DHT, PEX or a magnet link's
+//! fetch) and exchanges none.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -65,7 +66,7 @@ impl TorrentSupervisor {
         let settings = &self.config.extensions;
         PeerExtensionSetup {
             config: ExtensionConfig {
-                client: settings.client_name.clone(),
+                client: settings.client(),
                 listen_port: Some(self.listen_port).filter(|&p| p != 0),
                 request_queue: u32::try_from(self.config.peer.max_peer_requests)
                     .unwrap_or(u32::MAX),
@@ -124,13 +125,16 @@ impl TorrentSupervisor {
     }
 
     /// Whether to learn a batch of discovered peers: a private torrent only takes its
-    /// trackers' (BEP 27), not PEX's nor those a magnet link's fetch knew; PEX adds nothing once the torrent knows
-    /// `max_pex_known_peers` addresses. PEX addresses that are our own listening address
-    /// on loopback are dropped (the handshake would refuse them anyway).
+    /// trackers' (BEP 27), not the DHT's, PEX's, nor those a magnet link's fetch knew; PEX
+    /// adds nothing once the torrent knows `max_pex_known_peers` addresses. PEX addresses
+    /// that are our own listening address on loopback are dropped (the handshake would
+    /// refuse them anyway).
     pub(super) fn filter_discovered(&self, msg: &mut PeersDiscovered) -> bool {
+        if self.metainfo.info.private && !private_may_use(&msg.source) {
+            return false;
+        }
         match msg.source {
-            PeerSource::Tracker(_) => true,
-            PeerSource::Magnet => !self.metainfo.info.private,
+            PeerSource::Tracker(_) | PeerSource::Magnet | PeerSource::Dht => true,
             PeerSource::Pex => {
                 if !self.pex_enabled()
                     || self.known.len() >= self.config.extensions.max_pex_known_peers
@@ -145,6 +149,16 @@ impl TorrentSupervisor {
                 !msg.peers.is_empty()
             }
         }
+    }
+}
+
+/// Whether a private torrent takes peers from `source`: from its trackers only (BEP 27),
+/// never from the DHT, peer exchange, or the fetch of a magnet link (which may have used the
+/// DHT before the private flag was known).
+fn private_may_use(source: &PeerSource) -> bool {
+    match source {
+        PeerSource::Tracker(_) => true,
+        PeerSource::Dht | PeerSource::Pex | PeerSource::Magnet => false,
     }
 }
 
@@ -180,6 +194,21 @@ impl Handler<BanPeers> for TorrentSupervisor {
         for addr in msg.addrs {
             self.known.remove(&addr);
             self.banned_addrs.insert(addr);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_private_torrent_takes_its_trackers_peers_only() {
+        assert!(private_may_use(&PeerSource::Tracker(
+            "http://t/a".to_owned()
+        )));
+        for source in [PeerSource::Dht, PeerSource::Pex, PeerSource::Magnet] {
+            assert!(!private_may_use(&source), "{source:?}");
         }
     }
 }

@@ -5,18 +5,20 @@ use std::time::Duration;
 use actix::{ActorFutureExt, Context, Handler, MessageResult, ResponseActFuture, WrapFuture};
 use bt_proto::tracker::AnnounceEvent;
 use tokio::sync::oneshot;
-use tracing::{debug, warn};
+use tracing::{debug, error};
 
 use super::TorrentSupervisor;
 use super::msg::{
     DiskFailed, GetStats, IncomingPeer, Pause, PeerDisconnected, PeerStatsUpdated, PeersDiscovered,
-    PieceFailed, PieceVerified, Resume, Shutdown, TrackerStatus, TrackerStatusChanged,
+    PieceFailed, PieceVerified, Resume, Shutdown, TrackerStatusChanged,
 };
 use super::peers::Candidate;
+use super::sync::synced;
 use crate::EngineError;
 use crate::actors::announcer::msg::{self as announcer, AnnounceNow, UpdateProgress};
 use crate::actors::choker::msg::{self as choker, ModeChanged};
-use crate::actors::peer::msg::{Disconnect, DisconnectReason, Have};
+use crate::actors::disk::SyncFiles;
+use crate::actors::peer::msg::{DisconnectReason, Have};
 use crate::actors::piece_manager::msg as manager;
 use crate::choker::TorrentMode;
 use crate::peer::Negotiated;
@@ -41,24 +43,20 @@ impl Handler<TrackerStatusChanged> for TorrentSupervisor {
     type Result = ();
 
     fn handle(&mut self, msg: TrackerStatusChanged, _: &mut Context<Self>) {
-        if let TrackerStatus::Working {
-            warning: Some(warning),
-            ..
-        } = &msg.status
-        {
-            warn!(parent: &self.span, tracker = %msg.tracker, %warning, "tracker warning");
-        }
+        self.tracker_status(msg);
     }
 }
 
 impl Handler<PieceVerified> for TorrentSupervisor {
     type Result = ();
 
-    fn handle(&mut self, msg: PieceVerified, _: &mut Context<Self>) {
+    fn handle(&mut self, msg: PieceVerified, ctx: &mut Context<Self>) {
         if self.have.set(msg.piece.as_usize()) != Ok(true) {
             return;
         }
-        self.have_bytes += u64::from(self.lengths.piece_len(msg.piece));
+        if self.selection.wanted_pieces().has(msg.piece.as_usize()) {
+            self.have_bytes += u64::from(self.lengths.piece_len(msg.piece));
+        }
         for entry in self.peers.values() {
             entry.handle.have.do_send(Have { piece: msg.piece });
         }
@@ -67,15 +65,16 @@ impl Handler<PieceVerified> for TorrentSupervisor {
             have: self.have.count_ones() as u32,
             total: self.lengths.piece_count(),
         });
-        if self.have.is_complete() {
-            self.completed();
+        if self.is_complete() {
+            self.completed(ctx);
         }
     }
 }
 
 impl TorrentSupervisor {
-    /// The last piece is verified: seed, and tell the trackers and subscribers.
-    fn completed(&mut self) {
+    /// The last piece is verified: seed, tell the trackers, sync the files, then tell the
+    /// subscribers.
+    fn completed(&mut self, ctx: &mut Context<Self>) {
         if let Some(parts) = &self.parts {
             let progress = self.progress();
             parts.announcer.do_send(UpdateProgress {
@@ -93,7 +92,7 @@ impl TorrentSupervisor {
         if self.state == TorrentState::Downloading {
             self.set_state(TorrentState::Seeding);
         }
-        self.emit(TorrentEvent::Completed);
+        self.sync_files(ctx, |act| act.emit(TorrentEvent::Completed));
     }
 }
 
@@ -101,15 +100,14 @@ impl Handler<PieceFailed> for TorrentSupervisor {
     type Result = ();
 
     fn handle(&mut self, msg: PieceFailed, _: &mut Context<Self>) {
-        for key in msg.banned {
-            if let Some(entry) = self.peers.get(&key) {
-                debug!(parent: &self.span, addr = %entry.handle.addr, "peer banned");
-                self.banned_ids.insert(entry.peer_id);
-                self.banned_addrs.insert(entry.handle.addr);
-                entry.handle.disconnect.do_send(Disconnect {
-                    reason: DisconnectReason::Banned,
-                });
-            }
+        let mut banned = self.strikes.piece_failed(&msg.struck);
+        banned.extend(
+            msg.banned
+                .iter()
+                .filter_map(|key| self.strikes.striker(*key)),
+        );
+        for striker in banned {
+            self.ban(striker);
         }
     }
 }
@@ -162,10 +160,13 @@ impl Handler<IncomingPeer> for TorrentSupervisor {
 impl Handler<Pause> for TorrentSupervisor {
     type Result = ();
 
-    fn handle(&mut self, _: Pause, _: &mut Context<Self>) {
+    fn handle(&mut self, _: Pause, ctx: &mut Context<Self>) {
         match self.state {
             TorrentState::Checking => self.pause_after_check = true,
-            TorrentState::Downloading | TorrentState::Seeding => self.pause(),
+            TorrentState::Downloading | TorrentState::Seeding => {
+                self.pause();
+                self.sync_files(ctx, |_| {});
+            }
             _ => {}
         }
     }
@@ -183,7 +184,7 @@ impl Handler<Resume> for TorrentSupervisor {
                         event: AnnounceEvent::Started,
                     });
                 }
-                let state = if self.have.is_complete() {
+                let state = if self.is_complete() {
                     TorrentState::Seeding
                 } else {
                     TorrentState::Downloading
@@ -216,13 +217,23 @@ impl Handler<Shutdown> for TorrentSupervisor {
         } else {
             self.drained.push(done);
         }
-        let parts = self
-            .parts
-            .as_ref()
-            .map(|p| (p.announcer.clone(), p.manager.clone(), p.choker.clone()));
+        let parts = self.parts.as_ref().map(|p| {
+            let actors = (p.announcer.clone(), p.manager.clone(), p.choker.clone());
+            (p.disk.clone(), actors)
+        });
+        let (events, span) = (self.events.clone(), self.span.clone());
         let stop = async move {
             let _ = tokio::time::timeout(DRAIN_TIMEOUT, drained).await;
-            if let Some((announcer, manager, choker)) = parts {
+            if let Some((disk, (announcer, manager, choker))) = parts {
+                // Every verified piece's writes are done: they came before its hash check.
+                let event = match synced(disk.send(SyncFiles).await) {
+                    Ok(files) => TorrentEvent::DataSynced { files },
+                    Err(error) => {
+                        error!(parent: &span, %error, "syncing the files failed");
+                        TorrentEvent::Error(error)
+                    }
+                };
+                let _ = events.send(event);
                 // Bounded by the announcer's own stop timeout.
                 let _ = announcer.send(announcer::Shutdown).await;
                 manager.do_send(manager::Shutdown);

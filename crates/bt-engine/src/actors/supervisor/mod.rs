@@ -6,7 +6,8 @@
 //! the pieces we have (from the resume check and `PieceVerified`), the addresses of the
 //! torrent's actors (DiskWriter pool, PieceManager, Choker, Announcer), every connection's
 //! [`PeerHandle`] and last counters, the peers known from trackers and when to dial them
-//! again, the banned peers, and the sender of the torrent's events.
+//! again, the hash-check strikes per peer, the banned peers, and the sender of the
+//! torrent's events.
 //!
 //! # Life
 //! 1. Started: `Checking`. Opens the storage (one blocking call, off the actor thread),
@@ -18,7 +19,8 @@
 //!    connections the session accepted for it; each connection's `PeerSession` starts on a
 //!    worker Arbiter.
 //! 4. On each `PieceVerified`: HAVE to every connection, an event, new progress for the
-//!    announcer; on the last piece `Seeding`, `completed` to the trackers, `Completed`.
+//!    announcer; on the last piece `Seeding`, `completed` to the trackers, the files synced
+//!    to disk (`DataSynced`), then `Completed`. A pause and a shutdown sync the files too.
 //! 5. A disk error puts the torrent in `Error` (with the OS message) and closes everything.
 //!
 //! # Messages in and out
@@ -45,14 +47,24 @@
 //! - this module: the actor, its setup, start-up and state changes.
 //! - `peers`: dialling, admitting and forgetting connections.
 //! - `handlers`: the messages.
+//! - `start`: starting the other actors after the check.
 //! - `stats`: statistics and progress.
+//! - `ledger`: bytes exchanged per peer id over the run, ended connections included.
+//! - `trackers`: how each tracker's last announce went.
+//! - `sync`: flushing the files to disk on completion, pause and shutdown.
+//! - `strikes`: hash-check strikes per peer, across its connections.
 //! - `extensions`: extension handshakes, BEP 11 peer exchange, BEP 27 private torrents.
 
 mod extensions;
 mod handlers;
+mod ledger;
 pub mod msg;
 mod peers;
+mod start;
 mod stats;
+mod strikes;
+mod sync;
+pub(crate) mod trackers;
 
 pub(crate) use peers::our_reserved;
 
@@ -73,19 +85,22 @@ use tracing::{Span, error, info};
 
 use crate::EngineError;
 use crate::actors::announcer::msg::AnnounceNow;
-use crate::actors::announcer::{Announcer, AnnouncerSetup, Progress};
+use crate::actors::announcer::{Announcer, Progress};
 use crate::actors::census::{ActorCensus, ActorKind, Alive};
-use crate::actors::choker::{Choker, ChokerSetup};
+use crate::actors::choker::Choker;
 use crate::actors::disk::{DiskWriter, check_existing};
 use crate::actors::peer::PeerHandle;
 use crate::actors::peer::msg::DisconnectReason;
-use crate::actors::piece_manager::{PieceManager, PieceManagerOutputs, PieceManagerSetup};
+use crate::actors::piece_manager::PieceManager;
 use crate::actors::pool::ArbiterPool;
-use crate::choker::{PeerKey, TitForTat, TorrentMode};
+use crate::choker::PeerKey;
 use crate::config::EngineConfig;
-use crate::picker::StandardPicker;
+use crate::selection::FileSelection;
+use crate::shaping::SessionLimits;
 use crate::storage::{Storage, StorageConfig};
-use crate::torrent::{TorrentEvent, TorrentState};
+use crate::strategies::Strategies;
+use crate::torrent::{TorrentEvent, TorrentState, TrackerInfo};
+use ledger::PeerLedger;
 use msg::PeerTransfer;
 
 /// Everything a [`TorrentSupervisor`] is built from.
@@ -105,12 +120,20 @@ pub struct SupervisorSetup {
     pub arbiters: ArbiterPool,
     /// The session's connection slots.
     pub slots: Arc<Semaphore>,
+    /// The session's rate limits, for every connection.
+    pub limits: SessionLimits,
     /// Where the torrent's events go.
     pub events: broadcast::Sender<TorrentEvent>,
     /// The session's actor census.
     pub census: ActorCensus,
     /// Start paused (check the data, then stay idle).
     pub paused: bool,
+    /// The embedder's choker and picker, or the configured ones.
+    pub strategies: Strategies,
+    /// The files to download (indices), `None` for all.
+    pub files: Option<Vec<usize>>,
+    /// The session's DHT node, if it runs one (used only if the torrent is not private).
+    pub dht: Option<actix::Recipient<bt_dht::actor::Announce>>,
 }
 
 /// One connection, as the supervisor knows it.
@@ -150,19 +173,23 @@ pub struct TorrentSupervisor {
     info_hash: InfoHash,
     metainfo: Arc<Metainfo>,
     lengths: Lengths,
+    /// The wanted pieces: complete means every one of them verified.
+    selection: FileSelection,
     download_dir: PathBuf,
     config: Arc<EngineConfig>,
     peer_id: PeerId,
     listen_port: u16,
     arbiters: ArbiterPool,
     slots: Arc<Semaphore>,
+    limits: SessionLimits,
+    strategies: Strategies,
     events: broadcast::Sender<TorrentEvent>,
     census: ActorCensus,
     state: TorrentState,
     /// Pause once the check is done.
     pause_after_check: bool,
     have: Bitfield,
-    /// Bytes of the pieces in `have`.
+    /// Bytes of the wanted pieces in `have`.
     have_bytes: u64,
     parts: Option<Parts>,
     peers: HashMap<PeerKey, PeerEntry>,
@@ -170,15 +197,23 @@ pub struct TorrentSupervisor {
     known: HashMap<SocketAddr, Known>,
     banned_ids: HashSet<PeerId>,
     banned_addrs: HashSet<SocketAddr>,
+    /// Hash-check strikes per peer, which outlive its connections.
+    strikes: strikes::StrikeBook,
     next_key: u64,
     /// Counters of connections that have ended.
     closed: PeerTransfer,
+    /// Bytes exchanged per peer id, ended connections included.
+    ledger: PeerLedger,
+    /// The torrent's trackers and how each one's last announce went.
+    trackers: Vec<TrackerInfo>,
     /// What the last `Progress` event said, so an idle torrent sends none.
     last_progress: (u32, u64, u64),
     /// Waiting for every connection to end, to answer a `Shutdown`.
     drained: Vec<oneshot::Sender<()>>,
     /// The metadata we serve and what extension handshakes told us (`extensions`).
     ext: extensions::ExtensionBook,
+    /// The session's DHT node, if any.
+    dht: Option<actix::Recipient<bt_dht::actor::Announce>>,
     span: Span,
     _alive: Alive,
 }
@@ -195,13 +230,17 @@ impl TorrentSupervisor {
                 pieces: lengths.piece_count(),
             });
         }
+        let selection = FileSelection::new(info, &lengths, setup.files.as_deref())?;
         let info_hash = setup.metainfo.info_hash;
+        let max_strikes = setup.config.picker.max_strikes;
         let span = tracing::info_span!("torrent", info_hash = %info_hash.short());
         Ok(Self {
             info_hash,
             lengths,
+            selection,
             have: Bitfield::new(lengths.piece_count() as usize),
             ext: extensions::ExtensionBook::new(&setup.metainfo.info_bytes),
+            trackers: trackers::initial(setup.metainfo.tracker_tiers()),
             metainfo: setup.metainfo,
             download_dir: setup.download_dir,
             config: setup.config,
@@ -209,6 +248,8 @@ impl TorrentSupervisor {
             listen_port: setup.listen_port,
             arbiters: setup.arbiters,
             slots: setup.slots,
+            limits: setup.limits,
+            strategies: setup.strategies,
             events: setup.events,
             _alive: setup.census.enter(ActorKind::TorrentSupervisor),
             census: setup.census,
@@ -221,10 +262,13 @@ impl TorrentSupervisor {
             known: HashMap::new(),
             banned_ids: HashSet::new(),
             banned_addrs: HashSet::new(),
+            strikes: strikes::StrikeBook::new(max_strikes),
             next_key: 0,
             closed: PeerTransfer::default(),
+            ledger: PeerLedger::default(),
             last_progress: (0, 0, 0),
             drained: Vec::new(),
+            dht: setup.dht,
             span,
         })
     }
@@ -276,11 +320,12 @@ impl TorrentSupervisor {
         let threads = self.config.disk_thread_count();
         let census = self.census.clone();
         let lengths = self.lengths;
+        let in_use = self.selection.files_in_use().to_vec();
         let startup = async move {
             let opened = Arc::clone(&metainfo);
             // Creating directories and empty files is blocking I/O: off the actor's thread.
             let open = tokio::task::spawn_blocking(move || {
-                Storage::open(&dir, &opened.info, &StorageConfig::default())
+                Storage::open_files(&dir, &opened.info, &StorageConfig::default(), &in_use)
             });
             let storage = open.await.map_err(|_| EngineError::Stopped)??;
             let disk = DiskWriter::start_counted(storage, threads, Some(census));
@@ -310,14 +355,15 @@ impl TorrentSupervisor {
         if self.state != TorrentState::Checking {
             return; // Shut down while checking.
         }
+        let wanted = self.selection.wanted_pieces();
         self.have_bytes = self
             .lengths
             .pieces()
-            .filter(|p| have.has(p.as_usize()))
+            .filter(|p| have.has(p.as_usize()) && wanted.has(p.as_usize()))
             .map(|p| u64::from(self.lengths.piece_len(p)))
             .sum();
         self.have = have;
-        let complete = self.have.is_complete();
+        let complete = self.is_complete();
         let manager = self.start_manager(ctx, &disk);
         let choker = self.start_choker(complete);
         let announcer = self.start_announcer(ctx);
@@ -348,78 +394,19 @@ impl TorrentSupervisor {
         self.start_extension_timers(ctx);
     }
 
-    fn start_manager(
-        &self,
-        ctx: &mut Context<Self>,
-        disk: &Addr<DiskWriter>,
-    ) -> Addr<PieceManager> {
-        let picker = StandardPicker::new(
-            self.lengths,
-            self.have.clone(),
-            self.config.picker.to_config(),
-            rand::random(),
-        )
-        .expect("invariant: the resume check returns one bit per piece");
-        let me = ctx.address();
-        let setup = PieceManagerSetup {
-            picker: Box::new(picker),
-            hashes: Arc::from(self.metainfo.info.pieces.clone()),
-            outputs: PieceManagerOutputs {
-                verify: disk.clone().recipient(),
-                verified: me.clone().recipient(),
-                failed: me.clone().recipient(),
-                disk_failed: me.recipient(),
-            },
-            span: self.span.clone(),
-            alive: Some(self.census.enter(ActorKind::PieceManager)),
-        };
-        PieceManager::new(setup).start()
-    }
-
-    fn start_choker(&self, complete: bool) -> Addr<Choker> {
-        let config = self.config.choke.to_config();
-        let interval = config.rechoke_interval;
-        Choker::new(ChokerSetup {
-            strategy: Box::new(TitForTat::new(config, rand::random())),
-            interval,
-            mode: if complete {
-                TorrentMode::Seeding
-            } else {
-                TorrentMode::Leeching
-            },
-            span: self.span.clone(),
-            alive: Some(self.census.enter(ActorKind::Choker)),
-        })
-        .start()
-    }
-
-    fn start_announcer(&self, ctx: &mut Context<Self>) -> Addr<Announcer> {
-        let me = ctx.address();
-        let setup = AnnouncerSetup {
-            info_hash: self.info_hash,
-            peer_id: self.peer_id,
-            listen_port: self.listen_port,
-            own_ips: Vec::new(),
-            tiers: self.metainfo.tracker_tiers(),
-            progress: self.progress(),
-            config: self.config.announcer.to_config(),
-            peers_out: me.clone().recipient(),
-            status_out: me.recipient(),
-            span: self.span.clone(),
-        };
-        let alive = self.census.enter(ActorKind::Announcer);
-        let announcer = Announcer::new(setup).with_alive(alive);
-        announcer.start()
-    }
-
     /// Transfer statistics as trackers want them.
     fn progress(&self) -> Progress {
         let totals = self.totals();
         Progress {
             uploaded: totals.uploaded,
             downloaded: totals.downloaded,
-            left: self.lengths.total_len().saturating_sub(self.have_bytes),
+            left: self.selection.wanted_len().saturating_sub(self.have_bytes),
         }
+    }
+
+    /// Whether every wanted piece is verified.
+    fn is_complete(&self) -> bool {
+        self.selection.is_complete(&self.have)
     }
 }
 

@@ -34,13 +34,17 @@ pub struct PieceVerified {
 }
 
 /// Event (from the piece manager): a piece failed its hash check; it is downloaded again,
-/// and the peers that reached the strike limit are to be disconnected and banned.
+/// the peers behind its contributors get a strike, and the peers that reached the strike
+/// limit are to be disconnected and banned.
 #[derive(Debug, Clone, PartialEq, Eq, Message)]
 #[rtype(result = "()")]
 pub struct PieceFailed {
     /// The piece.
     pub piece: PieceIndex,
-    /// Peers banned by this failure.
+    /// The connections (live or ended) that sent blocks of it: the supervisor counts strikes
+    /// per peer across its connections, which the picker cannot.
+    pub struck: Vec<PeerKey>,
+    /// Connections the picker banned by this failure (at its per-connection strike limit).
     pub banned: Vec<PeerKey>,
 }
 
@@ -158,6 +162,8 @@ pub enum PeerSource {
     /// The peers a magnet link's metadata fetch knew of (from the link's trackers and `x.pe`),
     /// handed over once the metadata arrived; a private torrent takes its trackers' instead.
     Magnet,
+    /// The mainline DHT (BEP 5).
+    Dht,
 }
 
 /// Event (from the announcer, or a connection's peer exchange): peers a tracker or a peer
@@ -197,10 +203,18 @@ pub enum TrackerStatus {
         /// tracker failed and the next round starts after that long.
         retry_in: Option<Duration>,
     },
+    /// The tracker's URL cannot be announced to at all (an `https://` or `wss://` tracker, a
+    /// malformed URL): it is left out for the torrent's life, and never announced to. Sent
+    /// once, when the announcer starts.
+    Unusable {
+        /// Why ([`TrackerError::UnsupportedScheme`] or [`TrackerError::BadUrl`]).
+        error: TrackerError,
+    },
 }
 
 /// Event (from the announcer): the outcome of an announce to one tracker, for status displays
-/// and statistics. Sent after every announce except `stopped` ones.
+/// and statistics. Sent after every announce except `stopped` ones, and once at start for
+/// each tracker that cannot be used.
 #[derive(Debug, Message)]
 #[rtype(result = "()")]
 pub struct TrackerStatusChanged {

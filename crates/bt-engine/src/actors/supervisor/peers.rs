@@ -7,7 +7,8 @@
 //!   holding one of the session's connection slots.
 //! - An address that failed waits `redial_interval × 2^failures` (capped at 64 times) before
 //!   it is dialled again; one that worked is dialled again after `redial_interval`.
-//! - Never ourselves (our peer id), never a banned peer id or address.
+//! - Never ourselves (our peer id), never a banned peer id or address. A peer is banned when
+//!   its hash-check strikes, counted across its connections, reach the limit.
 //! - One connection per peer id. When both sides dialled each other, both keep the
 //!   connection dialled by the side with the smaller peer id, so they agree on which to close.
 
@@ -22,6 +23,7 @@ use tokio::sync::OwnedSemaphorePermit;
 use tracing::debug;
 
 use super::msg::{PeerExit, PeerTransfer};
+use super::strikes::Striker;
 use super::{Known, PeerEntry, TorrentSupervisor};
 use crate::actors::peer::msg::{Disconnect, DisconnectReason};
 use crate::actors::peer::{ExtensionLinks, PeerHandle, PeerLinks, PeerSession, PeerSetup};
@@ -219,6 +221,7 @@ impl TorrentSupervisor {
             config: self.config.peer.to_config(),
             settings: self.config.peer.clone(),
             stats_interval: self.config.stats_interval(),
+            limits: self.limits.clone(),
             links,
             span: self.span.clone(),
             permit: Some(candidate.permit),
@@ -228,6 +231,11 @@ impl TorrentSupervisor {
             ),
             extensions: self.extension_setup(),
         };
+        let striker = Striker {
+            peer_id: candidate.peer_id,
+            dialled: candidate.outgoing.then_some(candidate.addr),
+        };
+        self.strikes.connected(key, striker);
         let arbiter = self.arbiters.pick();
         let session = PeerSession::start_in(&arbiter, candidate.stream, setup);
         let handle = PeerHandle::of(key, candidate.addr, &session);
@@ -257,9 +265,11 @@ impl TorrentSupervisor {
             return;
         };
         self.ext.forget(key);
+        self.strikes.departed(key);
         self.closed.downloaded += transfer.downloaded;
         self.closed.uploaded += transfer.uploaded;
         let addr = entry.handle.addr;
+        self.ledger.record_ended(entry.peer_id, addr, transfer);
         let both_seeds = matches!(exit, PeerExit::Closed(DisconnectReason::BothSeeds));
         let retry_at = Instant::now() + self.config.redial_interval();
         for known in self.known.values_mut() {
@@ -279,6 +289,27 @@ impl TorrentSupervisor {
             }
         }
         self.fill_slots(ctx);
+    }
+
+    /// Bans a peer that reached the strike limit: its id and the address we dialled it at
+    /// are never admitted or dialled again, and its live connections close.
+    pub(super) fn ban(&mut self, striker: Striker) {
+        let fresh = self.banned_ids.insert(striker.peer_id);
+        if let Some(addr) = striker.dialled {
+            self.banned_addrs.insert(addr);
+        }
+        if fresh {
+            debug!(parent: &self.span, peer_id = ?striker.peer_id, dialled = ?striker.dialled, "peer banned");
+        }
+        let same = |entry: &PeerEntry| {
+            entry.peer_id == striker.peer_id || Some(entry.handle.addr) == striker.dialled
+        };
+        for entry in self.peers.values().filter(|e| same(e)) {
+            self.banned_addrs.insert(entry.handle.addr);
+            entry.handle.disconnect.do_send(Disconnect {
+                reason: DisconnectReason::Banned,
+            });
+        }
     }
 
     /// Closes every connection.

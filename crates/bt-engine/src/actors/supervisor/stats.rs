@@ -47,13 +47,20 @@ impl TorrentSupervisor {
             pieces_have: self.have.count_ones() as u32,
             pieces_total: self.lengths.piece_count(),
             total_len: self.lengths.total_len(),
-            left: self.lengths.total_len().saturating_sub(self.have_bytes),
+            wanted_len: self.selection.wanted_len(),
+            left: self.selection.wanted_len().saturating_sub(self.have_bytes),
             downloaded: totals.downloaded,
             uploaded: totals.uploaded,
             download_rate: totals.download_rate,
             upload_rate: totals.upload_rate,
+            peer_totals: self.ledger.totals(
+                self.peers
+                    .values()
+                    .map(|e| (e.peer_id, e.handle.addr, &e.transfer)),
+            ),
             peers,
             connecting: self.connecting.len(),
+            trackers: self.trackers.clone(),
         }
     }
 

@@ -247,6 +247,27 @@ fn request_flood_is_an_error() {
     assert!(matches!(err, PeerError::RequestFlood(3)));
 }
 
+/// libtorrent keeps up to 500 requests outstanding on a fast link; with the default limit
+/// they are all queued, not taken for a flood (it was 250, and bt dropped libtorrent leechers).
+#[test]
+fn a_libtorrent_sized_pipeline_is_not_a_flood() {
+    let lengths = bt_proto::geometry::Lengths::new(64 << 20, 1 << 20).expect("geometry");
+    let t0 = std::time::Instant::now();
+    let mut state =
+        super::PeerState::new(lengths, negotiated(false, false), PeerConfig::default(), t0);
+    state.unchoke();
+    let blocks = (0..lengths.piece_count()).flat_map(|piece| {
+        let piece = lengths.piece(piece).expect("piece");
+        (0..lengths.block_count(piece)).map(move |index| (piece, index))
+    });
+    for (n, (piece, index)) in blocks.take(500).enumerate() {
+        let block = lengths.block(piece, index).expect("block");
+        state
+            .on_message(request_for(block), t0)
+            .unwrap_or_else(|e| panic!("request {n}: {e}"));
+    }
+}
+
 #[test]
 fn cancel_removes_a_queued_request() {
     let (mut state, t0) = fresh(false);

@@ -174,7 +174,12 @@ fn hash_failure_redownloads_and_bans_contributors_after_three_strikes() {
     p.request_released(peer(3), &again[0]);
     let done = download_from_both(&mut p);
     let _ = p.pick_blocks(peer(3), 1);
+    assert_eq!(p.piece_contributors(done), [peer(1), peer(2)]);
     assert_eq!(p.piece_failed(done), [peer(1), peer(2)]);
+    assert!(
+        p.piece_contributors(done).is_empty(),
+        "forgotten with the piece"
+    );
     assert!(p.is_banned(peer(1)) && p.is_banned(peer(2)) && !p.is_banned(peer(3)));
     assert!(p.pick_blocks(peer(1), 2).is_empty());
 

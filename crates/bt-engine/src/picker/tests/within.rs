@@ -2,6 +2,7 @@
 //! suggested pieces as a preference.
 
 use super::*;
+use crate::picker::PieceOrder;
 
 #[test]
 fn only_picks_nothing_outside_the_set() {
@@ -41,6 +42,25 @@ fn a_preference_comes_first_and_the_rest_is_picked_as_usual() {
     assert_eq!(picked[0].piece.get(), 17);
     assert_eq!(picked[1].piece.get(), 17);
     assert_eq!(pieces_of(&picked).len(), 3);
+    assert_consistent(&p);
+}
+
+#[test]
+fn sequential_order_is_kept_over_hints_and_allowed_fast_pieces() {
+    let config = PickerConfig {
+        order: PieceOrder::Sequential,
+        ..rarest_config()
+    };
+    let mut p = picker(20, 2, config, 7);
+    p.peer_have_all(peer(1));
+    let set = [piece(&p, 9), piece(&p, 15)];
+    assert!(p.pick_blocks_in(peer(1), 10, &set, true).is_empty());
+    let picked = p.pick_blocks_in(peer(1), 4, &set, false);
+    assert_eq!(
+        pieces_of(&picked),
+        BTreeSet::from([0, 1]),
+        "by index, not the hint"
+    );
     assert_consistent(&p);
 }
 
@@ -98,6 +118,9 @@ fn the_default_never_picks_while_choked_and_ignores_hints() {
         }
         fn piece_failed(&mut self, piece: PieceIndex) -> Vec<PeerKey> {
             self.0.piece_failed(piece)
+        }
+        fn piece_contributors(&self, piece: PieceIndex) -> Vec<PeerKey> {
+            self.0.piece_contributors(piece)
         }
         fn is_banned(&self, peer: PeerKey) -> bool {
             self.0.is_banned(peer)

@@ -1,0 +1,320 @@
+//! Running torrents in a session until they are done: progress, seeding targets, tracker
+//! news, errors, and Ctrl-C.
+//!
+//! Each torrent goes fetching → seeding (if its [`SeedGoal`] asks) → done; a done torrent is
+//! removed from the session, which announces `stopped` for it. The run ends when every torrent
+//! is done, when one fails (its error, named), or at the first Ctrl-C/SIGTERM.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use anyhow::bail;
+use bt_engine::{
+    Session, TorrentEvent, TorrentHandle, TorrentState, TorrentStats, TrackerHealth, TrackerInfo,
+};
+use tokio::sync::broadcast::{self, error::TryRecvError};
+
+use crate::console::{Console, TorrentView};
+use crate::format;
+use crate::signals::Interrupt;
+
+/// How often the statistics are read and the display updated.
+const TICK: Duration = Duration::from_millis(200);
+
+/// When a complete torrent stops seeding.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct SeedGoal {
+    /// Seed until interrupted (unless a target below is reached first).
+    pub forever: bool,
+    /// Stop once this many times the wanted bytes were uploaded (this run).
+    pub ratio: Option<f64>,
+    /// Stop after seeding this long.
+    pub time: Option<Duration>,
+}
+
+impl SeedGoal {
+    /// Whether a complete torrent seeds at all.
+    pub fn seeds(&self) -> bool {
+        self.forever || self.ratio.is_some() || self.time.is_some()
+    }
+
+    /// Whether seeding may stop, having uploaded `uploaded` of `size` bytes for `seeded`.
+    pub fn reached(&self, uploaded: u64, size: u64, seeded: Duration) -> bool {
+        let by_ratio = self
+            .ratio
+            .is_some_and(|ratio| uploaded as f64 >= ratio * size as f64);
+        let by_time = self.time.is_some_and(|time| seeded >= time);
+        by_ratio || by_time
+    }
+}
+
+/// A torrent to run, with what counts as done for it.
+#[derive(Debug)]
+pub struct Job {
+    /// The torrent.
+    pub handle: TorrentHandle,
+    /// Its name, for messages (a magnet link's `dn` or info-hash until its metadata
+    /// arrives).
+    pub name: String,
+    /// How many trackers the torrent names (all refusing is fatal).
+    pub trackers: usize,
+    /// When to stop seeding.
+    pub goal: SeedGoal,
+}
+
+/// How a run ended (errors aside).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every torrent is done.
+    Finished,
+    /// Ctrl-C or SIGTERM came first.
+    Interrupted {
+        /// Torrents that were still fetching.
+        incomplete: usize,
+    },
+}
+
+/// Where one torrent is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Fetching,
+    Seeding { since: Instant },
+    Done,
+}
+
+/// A job and what the run learnt about it.
+struct Tracked {
+    job: Job,
+    events: broadcast::Receiver<TorrentEvent>,
+    phase: Phase,
+    /// Each tracker's latest answer: its seeder count, or its error and whether it refused.
+    trackers: HashMap<String, Result<Option<u32>, (String, bool)>>,
+    /// Pieces verified this run (after the resume check).
+    fetched: u32,
+    /// The torrent-fatal error it reported, if any.
+    failed: Option<bt_engine::EngineError>,
+    view: TorrentView,
+}
+
+/// Runs `jobs` in `session` until they are done, one fails, or a stop is asked for.
+pub async fn run(
+    session: &Session,
+    jobs: Vec<Job>,
+    console: &Console,
+    mut interrupt: Interrupt,
+) -> anyhow::Result<Outcome> {
+    let names: Vec<String> = jobs.iter().map(|job| job.name.clone()).collect();
+    let mut progress = console.progress(&names);
+    let started = Instant::now();
+    let mut tracked: Vec<Tracked> = jobs
+        .into_iter()
+        .map(|job| Tracked {
+            events: job.handle.subscribe(),
+            job,
+            phase: Phase::Fetching,
+            trackers: HashMap::new(),
+            fetched: 0,
+            failed: None,
+            view: TorrentView::default(),
+        })
+        .collect();
+    let mut ticks = tokio::time::interval(TICK);
+    let outcome = loop {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            () = interrupt.wait() => {
+                let incomplete = tracked.iter().filter(|t| t.phase == Phase::Fetching).count();
+                break Outcome::Interrupted { incomplete };
+            }
+        }
+        for (index, torrent) in tracked.iter_mut().enumerate() {
+            if torrent.phase != Phase::Done {
+                step(session, torrent, console, started).await?;
+            }
+            progress.update(index, torrent.view.clone());
+        }
+        progress.show(false);
+        if tracked.iter().all(|t| t.phase == Phase::Done) {
+            break Outcome::Finished;
+        }
+    };
+    progress.finish();
+    Ok(outcome)
+}
+
+/// Reads one torrent's news and statistics and moves it along its phases.
+async fn step(
+    session: &Session,
+    torrent: &mut Tracked,
+    console: &Console,
+    started: Instant,
+) -> anyhow::Result<()> {
+    torrent.read_events(console);
+    let stats = torrent.job.handle.stats().await;
+    // A magnet link's torrent that fails to start once its metadata is there (files asked
+    // for that it lacks) is gone from the session: its last event says why.
+    torrent.read_events(console);
+    let name = torrent.job.name.clone();
+    if let Some(error) = &torrent.failed {
+        bail!("{name}: {error}");
+    }
+    let stats = stats?;
+    if let TorrentState::Error(error) = &stats.state {
+        bail!("{name}: {error}");
+    }
+    torrent.view = TorrentView::new(&stats, torrent.seeds());
+    if torrent.phase == Phase::Fetching {
+        if let Some(reason) = torrent.refused(&stats) {
+            bail!("{name}: {reason}");
+        }
+        // Not while a magnet link's metadata is fetched: no pieces are known then.
+        if !stats.is_complete() {
+            return Ok(());
+        }
+        let elapsed = started.elapsed();
+        console.message(completion(&name, &stats, torrent.fetched, elapsed));
+        torrent.phase = Phase::Seeding {
+            since: Instant::now(),
+        };
+        if torrent.job.goal.seeds() {
+            console.message(format!("{name}: seeding on {}", session.local_addr()));
+        }
+    }
+    if let Phase::Seeding { since } = torrent.phase {
+        let goal = torrent.job.goal;
+        let target = goal.reached(stats.uploaded, torrent.view.size, since.elapsed());
+        if !goal.seeds() || target {
+            if goal.seeds() {
+                console.message(format!(
+                    "{name}: seeding target reached: {} uploaded (ratio {:.2}) in {}",
+                    format::bytes(stats.uploaded),
+                    stats.uploaded as f64 / torrent.view.size.max(1) as f64,
+                    format::duration(since.elapsed()),
+                ));
+            }
+            session.remove(stats.info_hash).await?;
+            torrent.phase = Phase::Done;
+        }
+    }
+    Ok(())
+}
+
+/// The line that says a torrent is complete, and how it came: `fetched` pieces this run.
+fn completion(name: &str, stats: &TorrentStats, fetched: u32, elapsed: Duration) -> String {
+    if fetched == 0 {
+        let size = format::bytes(stats.wanted_len);
+        return format!("{name}: complete, {size} verified on disk");
+    }
+    // The byte counters trail the pieces by up to one statistics interval.
+    let rate = match stats.downloaded {
+        0 => String::new(),
+        bytes => {
+            let rate = bytes as f64 / elapsed.as_secs_f64().max(0.001);
+            format!(
+                ", {} at {}",
+                format::bytes(bytes),
+                format::rate(rate as u64)
+            )
+        }
+    };
+    let pieces = if fetched == 1 { "piece" } else { "pieces" };
+    format!(
+        "{name}: complete, {fetched} {pieces} fetched in {}{rate}",
+        format::duration(elapsed)
+    )
+}
+
+impl Tracked {
+    /// Takes in the events since the last tick: tracker answers and failures, and a magnet
+    /// link's metadata (whose name replaces the link's).
+    fn read_events(&mut self, console: &Console) {
+        loop {
+            match self.events.try_recv() {
+                Ok(TorrentEvent::Tracker(TrackerInfo { url, status })) => match status {
+                    TrackerHealth::Working { seeders, .. } => {
+                        self.trackers.insert(url, Ok(seeders));
+                    }
+                    TrackerHealth::Failing { error, refused, .. } => {
+                        let known =
+                            matches!(self.trackers.get(&url), Some(Err((e, _))) if *e == error);
+                        if !known {
+                            console.message(format!("{}: {url}: {error}", self.job.name));
+                        }
+                        self.trackers.insert(url, Err((error, refused)));
+                    }
+                    TrackerHealth::Unusable { error } => {
+                        console.message(format!("{}: {url}: {error}", self.job.name));
+                        self.trackers.insert(url, Err((error, false)));
+                    }
+                    TrackerHealth::NotContacted => {}
+                },
+                Ok(TorrentEvent::PieceVerified { .. }) => self.fetched += 1,
+                Ok(TorrentEvent::Error(error)) => self.failed = Some(error),
+                Ok(TorrentEvent::MetadataReceived { name }) => {
+                    console.message(format!("{}: metadata received: {name}", self.job.name));
+                    self.job.name = name;
+                }
+                // Missed events: many, so some were pieces.
+                Err(TryRecvError::Lagged(_)) => self.fetched = self.fetched.max(1),
+                Ok(_) => {}
+                Err(TryRecvError::Empty | TryRecvError::Closed) => return,
+            }
+        }
+    }
+
+    /// The most seeders any tracker counted in its latest answer.
+    fn seeds(&self) -> Option<u32> {
+        self.trackers
+            .values()
+            .filter_map(|answer| answer.as_ref().ok().copied().flatten())
+            .max()
+    }
+
+    /// Why the torrent cannot go on: every tracker it names refused us and no peer is
+    /// connected. Unreachable trackers are not fatal: they may come back.
+    fn refused(&self, stats: &TorrentStats) -> Option<String> {
+        if self.job.trackers == 0 || self.trackers.len() < self.job.trackers {
+            return None;
+        }
+        if !stats.peers.is_empty() {
+            return None;
+        }
+        let mut reasons = Vec::new();
+        for (tracker, answer) in &self.trackers {
+            match answer {
+                Err((error, true)) => reasons.push(format!("{tracker}: {error}")),
+                _ => return None,
+            }
+        }
+        reasons.sort();
+        Some(reasons.join("; "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_goal_is_reached_by_ratio_or_by_time() {
+        let ratio = SeedGoal {
+            ratio: Some(1.5),
+            ..SeedGoal::default()
+        };
+        assert!(ratio.seeds());
+        assert!(!ratio.reached(149, 100, Duration::from_secs(9999)));
+        assert!(ratio.reached(150, 100, Duration::ZERO));
+        let time = SeedGoal {
+            time: Some(Duration::from_secs(60)),
+            ..SeedGoal::default()
+        };
+        assert!(!time.reached(u64::MAX, 1, Duration::from_secs(59)));
+        assert!(time.reached(0, 1, Duration::from_secs(60)));
+        let forever = SeedGoal {
+            forever: true,
+            ..SeedGoal::default()
+        };
+        assert!(forever.seeds() && !forever.reached(u64::MAX, 1, Duration::MAX));
+        assert!(!SeedGoal::default().seeds());
+    }
+}

@@ -1,0 +1,113 @@
+//! A connection's rate limits, against a remote peer played by the test: what it uploads and
+//! what it requests follow `peer.upload_limit` and `peer.download_limit`.
+//!
+//! The assertions are lower bounds on time that the token bucket guarantees (at most
+//! `burst + rate × t` bytes plus one overdrawing block by time `t`), so a slow machine can
+//! only make them hold more easily.
+
+use std::num::NonZeroU64;
+use std::time::{Duration, Instant};
+
+use bt_proto::bitfield::Bitfield;
+use bt_proto::geometry::BLOCK_LEN;
+use bt_proto::wire::{BlockRequest, PeerMessage};
+
+use super::msg::{SetInterest, Unchoke};
+use super::tests::{Event, LEN, event, fixture, recv, send};
+use crate::config::PeerSettings;
+use crate::peer::PeerConfig;
+use crate::shaping::default_burst;
+
+/// The limit under test, bytes per second.
+const LIMIT: u64 = 32 * 1024;
+
+/// The earliest moment, after the bucket was created full, by which `bytes` can have passed a
+/// bucket of [`LIMIT`].
+fn earliest(bytes: u64) -> Duration {
+    let burst = default_burst(NonZeroU64::new(LIMIT).expect("non-zero"));
+    let free = burst + u64::from(BLOCK_LEN);
+    Duration::from_secs_f64(bytes.saturating_sub(free) as f64 / LIMIT as f64)
+}
+
+#[actix::test]
+async fn uploads_follow_the_connection_upload_limit() {
+    let settings = PeerSettings {
+        upload_limit: LIMIT,
+        ..PeerSettings::default()
+    };
+    let mut f = fixture(true, settings, PeerConfig::default()).await;
+    let started = Instant::now();
+    assert!(matches!(
+        recv(&mut f.remote).await,
+        PeerMessage::Bitfield(_)
+    ));
+    send(&mut f.remote, PeerMessage::Interested).await;
+    f.session.do_send(Unchoke);
+    assert_eq!(recv(&mut f.remote).await, PeerMessage::Unchoke);
+    let blocks: Vec<_> = f
+        .lengths
+        .pieces()
+        .flat_map(|p| f.lengths.blocks(p))
+        .collect();
+    for block in &blocks {
+        let request = BlockRequest {
+            piece: block.piece.get(),
+            offset: block.offset,
+            length: block.len,
+        };
+        send(&mut f.remote, PeerMessage::Request(request)).await;
+    }
+    let mut received = 0u64;
+    for _ in &blocks {
+        let PeerMessage::Piece { data, .. } = recv(&mut f.remote).await else {
+            panic!("only blocks follow");
+        };
+        received += data.len() as u64;
+    }
+    assert_eq!(received, LEN as u64);
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed >= earliest(received),
+        "{received} bytes uploaded in {elapsed:?} under {LIMIT} B/s"
+    );
+}
+
+#[actix::test]
+async fn requests_follow_the_connection_download_limit() {
+    let settings = PeerSettings {
+        download_limit: LIMIT,
+        ..PeerSettings::default()
+    };
+    let mut f = fixture(false, settings, PeerConfig::default()).await;
+    let started = Instant::now();
+    assert!(matches!(event(&mut f.events).await, Event::Joined));
+    let full = Bitfield::full(f.lengths.piece_count() as usize);
+    send(&mut f.remote, PeerMessage::Bitfield(full.to_bytes().into())).await;
+    f.session.do_send(SetInterest { interested: true });
+    assert_eq!(recv(&mut f.remote).await, PeerMessage::Interested);
+    send(&mut f.remote, PeerMessage::Unchoke).await;
+    let total = f.lengths.total_len();
+    let mut requested = 0u64;
+    while requested < total {
+        let PeerMessage::Request(BlockRequest {
+            piece,
+            offset,
+            length,
+        }) = recv(&mut f.remote).await
+        else {
+            continue;
+        };
+        requested += u64::from(length);
+        let elapsed = started.elapsed();
+        assert!(
+            elapsed >= earliest(requested),
+            "{requested} bytes requested after {elapsed:?} under {LIMIT} B/s"
+        );
+        // Answer at once: only the throttle can hold the requests back.
+        f.answer(piece, offset, length).await;
+    }
+    assert!(
+        started.elapsed() >= earliest(total),
+        "the whole payload took at least its share of the limit"
+    );
+}
