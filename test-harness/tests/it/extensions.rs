@@ -62,7 +62,8 @@ async fn pex_c_learns_of_a_only_through_b() {
         |event| matches!(event, TorrentEvent::PeerConnected { addr } if *addr == a),
     );
     met_a.await.expect("C dials A, which only B told it of");
-    c.wait_complete(TIMEOUT).await.unwrap();
+    // B as well as C: the files of both are checked.
+    swarm.wait_complete(TIMEOUT).await.unwrap();
     swarm.check_leecher_files().unwrap();
     // The tracker never named A to anyone after B joined: it answered with B alone.
     assert_eq!(
@@ -89,6 +90,7 @@ async fn a_private_torrent_exchanges_no_peers() {
             "C connected to A: {event:?}"
         );
     }
+    swarm.wait_complete(TIMEOUT).await.unwrap();
     swarm.check_leecher_files().unwrap();
     swarm.shutdown().await.unwrap();
 }
