@@ -7,6 +7,7 @@
 //! - `download`: `bt download` against in-process seeders: several torrents, plain progress,
 //!   seeding targets.
 //! - `errors`: failures a user can act on, one line each, and usage errors.
+//! - `limits`: `--download-limit` holds a download to the rate; rate flags in the config.
 //! - `libtorrent`: `bt download` from a python3-libtorrent seeder.
 //! - `info`: `bt info` on real torrents, magnet links, and broken input (exit codes, one-line errors).
 //! - `transfer`: `bt seed` and `bt download` against each other through a mock tracker.
@@ -21,6 +22,7 @@ mod download;
 mod errors;
 mod info;
 mod libtorrent;
+mod limits;
 mod proc;
 mod resume;
 mod swarm;
