@@ -11,6 +11,7 @@
 //! - [`runner`]: running torrents in a session until done, seeding targets, Ctrl-C.
 //! - [`settings`]: the configuration layers (defaults, file, `BT_*`, flags).
 //! - [`signals`]: Ctrl-C and SIGTERM.
+//! - [`trackers`]: what the user is told about trackers that fail, refuse, or cannot be used.
 //! - [`format`]: sizes, rates and durations for people.
 
 mod cmd;
@@ -20,6 +21,7 @@ mod logging;
 mod runner;
 mod settings;
 mod signals;
+mod trackers;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

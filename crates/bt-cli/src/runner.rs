@@ -5,18 +5,16 @@
 //! removed from the session, which announces `stopped` for it. The run ends when every torrent
 //! is done, when one fails (its error, named), or at the first Ctrl-C/SIGTERM.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use anyhow::bail;
-use bt_engine::{
-    Session, TorrentEvent, TorrentHandle, TorrentState, TorrentStats, TrackerHealth, TrackerInfo,
-};
+use bt_engine::{Session, TorrentEvent, TorrentHandle, TorrentState, TorrentStats, TrackerInfo};
 use tokio::sync::broadcast::{self, error::TryRecvError};
 
 use crate::console::{Console, TorrentView};
 use crate::format;
 use crate::signals::Interrupt;
+use crate::trackers::TrackerNews;
 
 /// How often the statistics are read and the display updated.
 const TICK: Duration = Duration::from_millis(200);
@@ -55,8 +53,8 @@ pub struct Job {
     pub handle: TorrentHandle,
     /// Its name, for messages.
     pub name: String,
-    /// How many trackers the torrent names (all refusing is fatal).
-    pub trackers: usize,
+    /// What the user was told about its trackers (all refusing is fatal).
+    pub trackers: TrackerNews,
     /// When to stop seeding.
     pub goal: SeedGoal,
 }
@@ -86,8 +84,6 @@ struct Tracked {
     job: Job,
     events: broadcast::Receiver<TorrentEvent>,
     phase: Phase,
-    /// Each tracker's latest answer: its seeder count, or its error and whether it refused.
-    trackers: HashMap<String, Result<Option<u32>, (String, bool)>>,
     /// Pieces verified this run (after the resume check).
     fetched: u32,
     view: TorrentView,
@@ -109,7 +105,6 @@ pub async fn run(
             events: job.handle.subscribe(),
             job,
             phase: Phase::Fetching,
-            trackers: HashMap::new(),
             fetched: 0,
             view: TorrentView::default(),
         })
@@ -146,16 +141,29 @@ async fn step(
     started: Instant,
 ) -> anyhow::Result<()> {
     let name = torrent.job.name.clone();
-    torrent.read_events(console);
+    let mut news = torrent.read_events();
     let stats = torrent.job.handle.stats().await?;
     if let TorrentState::Error(error) = &stats.state {
         bail!("{name}: {error}");
     }
-    torrent.view = TorrentView::new(&stats, torrent.seeds());
+    // The snapshot also holds what happened before we subscribed.
+    let trackers = &mut torrent.job.trackers;
+    news.extend(
+        stats
+            .trackers
+            .iter()
+            .filter_map(|t| trackers.observe(&t.url, &t.status)),
+    );
+    torrent.view = TorrentView::new(&stats, trackers.seeds());
+    if torrent.phase == Phase::Fetching
+        && let Some(reason) = trackers.refused(stats.peers.len())
+    {
+        bail!("{name}: {reason}");
+    }
+    for line in news {
+        console.warn(format!("{name}: {line}"));
+    }
     if torrent.phase == Phase::Fetching {
-        if let Some(reason) = torrent.refused(&stats) {
-            bail!("{name}: {reason}");
-        }
         if stats.state != TorrentState::Seeding {
             return Ok(());
         }
@@ -213,63 +221,22 @@ fn completion(name: &str, stats: &TorrentStats, fetched: u32, elapsed: Duration)
 }
 
 impl Tracked {
-    /// Takes in the events since the last tick: tracker answers and failures.
-    fn read_events(&mut self, console: &Console) {
+    /// Takes in the events since the last tick: verified pieces, and tracker news (returned
+    /// as the lines to show).
+    fn read_events(&mut self) -> Vec<String> {
+        let mut news = Vec::new();
         loop {
             match self.events.try_recv() {
-                Ok(TorrentEvent::Tracker(TrackerInfo { url, status })) => match status {
-                    TrackerHealth::Working { seeders, .. } => {
-                        self.trackers.insert(url, Ok(seeders));
-                    }
-                    TrackerHealth::Failing { error, refused, .. } => {
-                        let known =
-                            matches!(self.trackers.get(&url), Some(Err((e, _))) if *e == error);
-                        if !known {
-                            console.message(format!("{}: {url}: {error}", self.job.name));
-                        }
-                        self.trackers.insert(url, Err((error, refused)));
-                    }
-                    TrackerHealth::Unusable { error } => {
-                        console.message(format!("{}: {url}: {error}", self.job.name));
-                        self.trackers.insert(url, Err((error, false)));
-                    }
-                    TrackerHealth::NotContacted => {}
-                },
+                Ok(TorrentEvent::Tracker(TrackerInfo { url, status })) => {
+                    news.extend(self.job.trackers.observe(&url, &status));
+                }
                 Ok(TorrentEvent::PieceVerified { .. }) => self.fetched += 1,
                 // Missed events: many, so some were pieces.
                 Err(TryRecvError::Lagged(_)) => self.fetched = self.fetched.max(1),
                 Ok(_) => {}
-                Err(TryRecvError::Empty | TryRecvError::Closed) => return,
+                Err(TryRecvError::Empty | TryRecvError::Closed) => return news,
             }
         }
-    }
-
-    /// The most seeders any tracker counted in its latest answer.
-    fn seeds(&self) -> Option<u32> {
-        self.trackers
-            .values()
-            .filter_map(|answer| answer.as_ref().ok().copied().flatten())
-            .max()
-    }
-
-    /// Why the torrent cannot go on: every tracker it names refused us and no peer is
-    /// connected. Unreachable trackers are not fatal: they may come back.
-    fn refused(&self, stats: &TorrentStats) -> Option<String> {
-        if self.job.trackers == 0 || self.trackers.len() < self.job.trackers {
-            return None;
-        }
-        if !stats.peers.is_empty() {
-            return None;
-        }
-        let mut reasons = Vec::new();
-        for (tracker, answer) in &self.trackers {
-            match answer {
-                Err((error, true)) => reasons.push(format!("{tracker}: {error}")),
-                _ => return None,
-            }
-        }
-        reasons.sort();
-        Some(reasons.join("; "))
     }
 }
 

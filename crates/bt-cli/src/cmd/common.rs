@@ -1,6 +1,7 @@
 //! What the commands that run a session share: reading torrents, checking the download
 //! directory, starting and stopping the session, the seeding flags.
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::time::Duration;
 
@@ -11,6 +12,7 @@ use bt_proto::metainfo::Metainfo;
 use super::info::read_torrent;
 use crate::format;
 use crate::runner::{Job, SeedGoal};
+use crate::trackers::TrackerNews;
 
 /// The flags that say when to stop seeding.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -80,7 +82,12 @@ pub async fn add_job(
     goal: SeedGoal,
 ) -> anyhow::Result<Job> {
     let name = metainfo.info.name.clone();
-    let trackers = metainfo.tracker_tiers().iter().map(Vec::len).sum();
+    let urls = metainfo.tracker_tiers().into_iter().flatten();
+    let named = urls
+        .filter(|url| !url.is_empty())
+        .collect::<HashSet<_>>()
+        .len();
+    let trackers = TrackerNews::new(named, session.dht().is_some() && !metainfo.info.private);
     let handle = session
         .add_torrent(metainfo, options)
         .await

@@ -82,6 +82,8 @@ fn a_download_dir_that_cannot_be_created_or_written() {
     );
 }
 
+/// The only tracker refuses: exit 1 with its reason in one line, with or without `--quiet`
+/// (the refusal is not told twice, as news and then as the error).
 #[test]
 fn a_tracker_that_refuses_ends_the_download_with_its_reason() {
     let tracker = MockTracker::start_with(MockTrackerConfig {
@@ -89,18 +91,24 @@ fn a_tracker_that_refuses_ends_the_download_with_its_reason() {
         ..MockTrackerConfig::default()
     })
     .unwrap();
-    let (_payload, torrent) = torrent(&tracker.http_announce_url());
-    let out = tempfile::tempdir().unwrap();
-    let output = bt(&[
-        "download",
-        &torrent,
-        "-o",
-        out.path().to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-        "--quiet",
-    ]);
-    fails_with(&output, "tracker refused: you are banned");
+    let url = tracker.http_announce_url();
+    let (_payload, torrent) = torrent(&url);
+    for quiet in [&["--quiet"][..], &[]] {
+        let out = tempfile::tempdir().unwrap();
+        let args = [
+            "download",
+            &torrent,
+            "-o",
+            out.path().to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+        ];
+        let output = bt(&[&args[..], quiet].concat());
+        fails_with(
+            &output,
+            &format!("bt: e.bin: {url}: tracker refused: you are banned"),
+        );
+    }
 }
 
 #[test]

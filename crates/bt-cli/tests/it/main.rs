@@ -10,6 +10,7 @@
 //! - `limits`: `--download-limit` holds a download to the rate; rate flags in the config.
 //! - `libtorrent`: `bt download` from a python3-libtorrent seeder.
 //! - `info`: `bt info` on real torrents, magnet links, and broken input (exit codes, one-line errors).
+//! - `trackers`: trackers that cannot be used, fail, or come back: one line each on stderr.
 //! - `transfer`: `bt seed` and `bt download` against each other through a mock tracker.
 //! - `resume`: Ctrl-C keeps verified pieces and the same command resumes; a second Ctrl-C.
 //! - `proc`: running `bt` in the background with a time limit.
@@ -26,6 +27,7 @@ mod limits;
 mod proc;
 mod resume;
 mod swarm;
+mod trackers;
 mod transfer;
 
 use std::path::PathBuf;
