@@ -66,8 +66,20 @@ pub fn prepare_download_dir(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Starts a session (binding its listening socket).
+/// Starts a session (binding its listening socket), creating the directory of the DHT's
+/// routing table first when the DHT is on.
 pub async fn start_session(config: EngineConfig) -> anyhow::Result<Session> {
+    let state_dir = config.dht.node.state_file.as_deref().and_then(Path::parent);
+    if config.dht.enabled
+        && let Some(dir) = state_dir.filter(|dir| !dir.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir).with_context(|| {
+            format!(
+                "cannot create {} for the DHT's routing table (dht.node.state_file)",
+                dir.display()
+            )
+        })?;
+    }
     let listen = config.listen;
     Session::start(config).await.with_context(|| {
         format!("is another client using {listen}? pass --listen ADDR:PORT (port 0: any free port)")

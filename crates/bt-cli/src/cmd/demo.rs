@@ -55,7 +55,9 @@ pub fn run(args: &DemoArgs, context: &Context) -> anyhow::Result<()> {
     }
     let mut session_args = args.session.clone();
     session_args.listen.get_or_insert(loopback());
-    let config = Layers::new(context.config_file.as_deref(), &session_args).engine()?;
+    let mut config = Layers::new(context.config_file.as_deref(), &session_args).engine()?;
+    // Nothing but loopback, whatever the configuration says.
+    config.dht.enabled = false;
     let console = &context.console;
 
     let tracker = MockTracker::start().context("starting the demo tracker")?;

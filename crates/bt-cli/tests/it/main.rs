@@ -4,6 +4,7 @@
 //! - `config`: `bt config --print` layering and `--example`.
 //! - `create`: `bt create`, checked against mktorrent and libtorrent.
 //! - `demo`: `bt demo`, the README's first command.
+//! - `dht`: `--dht`: a torrent with no tracker, from `bt seed` to `bt download` via the DHT.
 //! - `download`: `bt download` against in-process seeders: several torrents, plain progress,
 //!   seeding targets.
 //! - `errors`: failures a user can act on, one line each, and usage errors.
@@ -19,6 +20,7 @@
 mod config;
 mod create;
 mod demo;
+mod dht;
 mod download;
 mod errors;
 mod info;
