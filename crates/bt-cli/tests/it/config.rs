@@ -71,7 +71,10 @@ fn config_print_shows_where_the_dht_listens_and_keeps_its_table() {
     let dht = &printed["dht"];
     assert_eq!(dht["enabled"].as_bool(), Some(true));
     assert_eq!(dht["node"]["listen"].as_str(), Some("127.0.0.1:7001"));
-    assert_eq!(dht["node"]["state_file"].as_str(), Some("/data/bt/dht.state"));
+    assert_eq!(
+        dht["node"]["state_file"].as_str(),
+        Some("/data/bt/dht.state")
+    );
     let bootstrap = dht["node"]["bootstrap"].as_array().unwrap();
     assert_eq!(bootstrap.len(), 1);
     assert_eq!(bootstrap[0].as_str(), Some("10.0.0.1:6881"));
