@@ -24,6 +24,7 @@ use crate::format;
 
 /// The flags that set engine configuration, shared by the commands that start a session.
 #[derive(Debug, Clone, Default, clap::Args)]
+#[command(next_help_heading = "Network")]
 pub struct SessionArgs {
     /// Where to accept peer connections [config: listen; default 0.0.0.0:6881].
     #[arg(long, value_name = "ADDR:PORT")]
@@ -64,11 +65,14 @@ impl SessionArgs {
 
 /// The DHT flags of the commands that download or seed.
 #[derive(Debug, Clone, Default, clap::Args)]
+#[command(next_help_heading = "Network")]
 pub struct DhtArgs {
-    /// Also find peers through the mainline DHT (BEP 5): needed for a torrent with no
-    /// tracker. Its UDP port is that of --listen; its routing table is kept in
-    /// $XDG_DATA_HOME/bt/dht.state (else ~/.local/share/bt/dht.state) [config: dht.enabled,
-    /// dht.node.state_file].
+    /// Also find peers through the mainline DHT (BEP 5), as a torrent with no tracker needs
+    /// [config: dht.enabled]
+    ///
+    /// The DHT uses the UDP port of --listen [config: dht.node.listen]. Its routing table is
+    /// kept in $XDG_DATA_HOME/bt/dht.state, else ~/.local/share/bt/dht.state
+    /// [config: dht.node.state_file].
     #[arg(long)]
     pub dht: bool,
     /// Join the DHT through this node instead of the public routers; repeat for more;

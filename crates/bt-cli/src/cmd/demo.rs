@@ -37,7 +37,12 @@ pub struct DemoArgs {
     #[arg(long, value_parser = format::parse_size)]
     pub size: Option<u64>,
     /// Piece length of the generated torrent (a power of two, 16KiB to 16MiB).
-    #[arg(long, default_value = "256KiB", value_parser = format::parse_size)]
+    #[arg(
+        long,
+        value_name = "SIZE",
+        default_value = "256KiB",
+        value_parser = format::parse_size
+    )]
     pub piece_length: u64,
     #[command(flatten)]
     pub session: SessionArgs,

@@ -21,7 +21,7 @@ use crate::signals::Interrupt;
 /// Arguments of `bt download`.
 #[derive(Debug, clap::Args)]
 pub struct DownloadArgs {
-    /// The .torrent files.
+    /// The .torrent files (several download at once, in one session).
     #[arg(required = true, value_name = "TORRENT")]
     pub torrents: Vec<String>,
     /// The directory to download into (created if missing).

@@ -9,6 +9,7 @@
 //!   seeding targets.
 //! - `errors`: failures a user can act on, one line each, and usage errors.
 //! - `limits`: `--download-limit` holds a download to the rate; rate flags in the config.
+//! - `help`: the help texts hold what a newcomer needs (the walk-through check).
 //! - `libtorrent`: `bt download` from a python3-libtorrent seeder.
 //! - `info`: `bt info` on real torrents, magnet links, and broken input (exit codes, one-line errors).
 //! - `trackers`: trackers that cannot be used, fail, or come back: one line each on stderr.
@@ -23,6 +24,7 @@ mod demo;
 mod dht;
 mod download;
 mod errors;
+mod help;
 mod info;
 mod libtorrent;
 mod limits;
