@@ -7,6 +7,7 @@ use std::time::Duration;
 use bt_dht::{DhtConfig, DhtNode};
 use bt_test_harness::{Payload, PayloadSpec, assert_same_tree};
 
+use crate::download_args;
 use crate::proc::Running;
 use crate::swarm::TIMEOUT;
 
@@ -46,20 +47,10 @@ async fn a_torrent_with_no_tracker_downloads_from_bt_seed_through_the_dht() {
 
     let leecher_home = tempfile::tempdir().unwrap();
     let out = tempfile::tempdir().unwrap();
-    let download_args = [
-        "download",
-        torrent,
-        "-o",
-        out.path().to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-        "--dht",
-        "--dht-bootstrap",
-        &router_addr,
-    ];
+    let mut args = download_args(torrent, out.path());
+    args.extend(["--dht", "--dht-bootstrap", &router_addr]);
     let leecher_env = [("XDG_DATA_HOME", leecher_home.path().to_str().unwrap())];
-    let mut leecher =
-        Running::start_env(&download_args, &[&DHT_ENV[..], &leecher_env[..]].concat());
+    let mut leecher = Running::start_env(&args, &[&DHT_ENV[..], &leecher_env[..]].concat());
     let status = leecher.wait_async(TIMEOUT).await;
     assert!(
         status.success(),

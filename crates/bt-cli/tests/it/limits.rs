@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use assert_cmd::Command;
 use bt_test_harness::{PayloadSpec, assert_same_tree};
 
+use crate::download_args;
 use crate::proc::Running;
 use crate::swarm::{Seeded, TIMEOUT};
 
@@ -24,16 +25,8 @@ async fn download_limit_holds_a_download_to_the_rate() {
     ])
     .await;
     let out = tempfile::tempdir().unwrap();
-    let args = [
-        "download",
-        &seeded.torrents[0],
-        "-o",
-        out.path().to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-        "--download-limit",
-        "1MiB/s",
-    ];
+    let mut args = download_args(&seeded.torrents[0], out.path());
+    args.extend(["--download-limit", "1MiB/s"]);
     let started = Instant::now();
     let mut bt = Running::start(&args);
     let status = bt.wait_async(TIMEOUT).await;

@@ -45,6 +45,13 @@ pub fn bt(args: &[&str]) -> Output {
         .expect("the bt binary runs")
 }
 
+/// `download TORRENT -o DIR --listen 127.0.0.1:0`: a download on loopback, on any free port;
+/// append more flags to it.
+pub fn download_args<'a>(torrent: &'a str, dir: &'a std::path::Path) -> Vec<&'a str> {
+    let dir = dir.to_str().expect("a UTF-8 directory");
+    vec!["download", torrent, "-o", dir, "--listen", "127.0.0.1:0"]
+}
+
 /// The repository root.
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")

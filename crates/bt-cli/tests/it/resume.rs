@@ -8,9 +8,9 @@ use bt_test_harness::{
     MockTracker, MockTrackerConfig, Payload, PayloadSpec, Role, Swarm, SwarmMember, TrackerMode,
 };
 
-use crate::bt;
 use crate::proc::Running;
 use crate::swarm::{Seeded, TIMEOUT, member};
+use crate::{bt, download_args};
 
 const PIECE: u64 = 16 * 1024;
 const PIECES: u64 = 64;
@@ -53,18 +53,8 @@ async fn stopped_mid_download_then_resumed(stop: fn(&Running)) {
 
     let out = tempfile::tempdir().expect("a temporary directory");
     let dir = out.path().to_str().expect("a UTF-8 path");
-    let args = [
-        "download",
-        torrent,
-        "-o",
-        dir,
-        "--progress",
-        "plain",
-        "--progress-interval",
-        "0.05",
-        "--listen",
-        "127.0.0.1:0",
-    ];
+    let mut args = download_args(torrent, out.path());
+    args.extend(["--progress", "plain", "--progress-interval", "0.05"]);
     let mut first = Running::start(&args);
     let deadline = Instant::now() + TIMEOUT;
     while progress(&first.stdout()) < 20.0 {

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use bt_test_harness::{Payload, PayloadSpec, TrackerMode, assert_same_tree};
 
+use crate::download_args;
 use crate::proc::Running;
 use crate::swarm::{Seeded, TIMEOUT};
 
@@ -31,15 +32,7 @@ async fn an_https_only_torrent_says_so_once_and_suggests_the_dht() {
     let payload = Payload::generate(&spec, 5).unwrap();
     let torrent = payload.write_torrent_file().unwrap();
     let out = tempfile::tempdir().unwrap();
-    let args = [
-        "download",
-        torrent.to_str().unwrap(),
-        "-o",
-        out.path().to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-    ];
-    let mut bt = Running::start(&args);
+    let mut bt = Running::start(&download_args(torrent.to_str().unwrap(), out.path()));
     wait_stderr(&bt, "not supported", 1).await;
     // Several statistics ticks: the same news must not be told again.
     tokio::time::sleep(Duration::from_millis(1_000)).await;
@@ -73,14 +66,7 @@ async fn an_unreachable_tracker_is_told_once_while_bt_retries_until_it_is_back()
     seeded.tracker.set_mode(TrackerMode::Down).unwrap();
     let url = seeded.tracker.http_announce_url();
     let out = tempfile::tempdir().unwrap();
-    let args = [
-        "download",
-        &seeded.torrents[0],
-        "-o",
-        out.path().to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-    ];
+    let args = download_args(&seeded.torrents[0], out.path());
     let env = [
         ("BT_ANNOUNCER__BACKOFF_BASE_MS", "100"),
         ("RUST_LOG", "warn,bt_engine::actors::announcer=debug"),
