@@ -99,6 +99,11 @@ pub async fn run(
     let names: Vec<String> = jobs.iter().map(|job| job.name.clone()).collect();
     let mut progress = console.progress(&names);
     let started = Instant::now();
+    for job in &jobs {
+        if let Some(hint) = job.trackers.opening() {
+            console.warn(format!("{}: {hint}", job.name));
+        }
+    }
     let mut tracked: Vec<Tracked> = jobs
         .into_iter()
         .map(|job| Tracked {

@@ -42,6 +42,13 @@ impl TrackerNews {
         }
     }
 
+    /// What to tell before any tracker news: that a torrent naming no tracker can find peers
+    /// only through the DHT, when the DHT is off.
+    pub fn opening(&self) -> Option<&'static str> {
+        (self.named == 0 && !self.dht)
+            .then_some("the torrent names no tracker: pass --dht to find peers through the DHT")
+    }
+
     /// Takes in `url`'s latest health; returns the line to show when it is news.
     pub fn observe(&mut self, url: &str, health: &TrackerHealth) -> Option<String> {
         let (latest, line) = match health {
@@ -217,6 +224,19 @@ mod tests {
         let line = with_dht.observe("https://a/announce", &https).unwrap();
         assert!(!line.contains("--dht"), "{line}");
         assert_eq!(news.refused(0), None);
+    }
+
+    #[test]
+    fn a_torrent_without_trackers_needs_the_dht() {
+        assert!(
+            TrackerNews::new(0, false)
+                .opening()
+                .unwrap()
+                .contains("--dht")
+        );
+        assert_eq!(TrackerNews::new(0, true).opening(), None);
+        assert_eq!(TrackerNews::new(1, false).opening(), None);
+        assert_eq!(TrackerNews::new(0, false).refused(0), None);
     }
 
     #[test]

@@ -57,6 +57,25 @@ async fn an_https_only_torrent_says_so_once_and_suggests_the_dht() {
     );
 }
 
+/// A torrent that names no tracker, without --dht: bt says at once how to find peers.
+#[actix_rt::test]
+async fn a_torrent_without_trackers_points_to_the_dht() {
+    let spec = PayloadSpec::single_file("lonely.bin", 40_000);
+    let payload = Payload::generate(&spec, 6).unwrap();
+    let torrent = payload.write_torrent_file().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let mut bt = Running::start(&download_args(torrent.to_str().unwrap(), out.path()));
+    wait_stderr(&bt, "names no tracker", 1).await;
+    bt.interrupt();
+    assert_eq!(bt.wait_async(TIMEOUT).await.code(), Some(1));
+    let stderr = bt.stderr();
+    assert_eq!(
+        our_lines(&stderr)[0],
+        "bt: lonely.bin: the torrent names no tracker: pass --dht to find peers through the DHT",
+        "{stderr}"
+    );
+}
+
 /// The only tracker goes down after the seeder announced: bt says once that it cannot reach
 /// it while it retries (three failed announces, by the announcer's debug log), says so when
 /// the tracker is back, and then gets the seeder from it and completes.
