@@ -160,7 +160,9 @@ async fn step(
             .filter_map(|t| trackers.observe(&t.url, &t.status)),
     );
     torrent.view = TorrentView::new(&stats, trackers.seeds());
+    // A refusal ends a download that cannot go on, not one that is complete.
     if torrent.phase == Phase::Fetching
+        && stats.state != TorrentState::Seeding
         && let Some(reason) = trackers.refused(stats.peers.len())
     {
         bail!("{name}: {reason}");

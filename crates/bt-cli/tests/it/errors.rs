@@ -111,6 +111,30 @@ fn a_tracker_that_refuses_ends_the_download_with_its_reason() {
     }
 }
 
+/// A refusing tracker does not fail a download that is already complete on disk.
+#[test]
+fn a_refusing_tracker_does_not_fail_a_complete_download() {
+    let tracker = MockTracker::start_with(MockTrackerConfig {
+        initial_mode: TrackerMode::Failure("you are banned".to_owned()),
+        ..MockTrackerConfig::default()
+    })
+    .unwrap();
+    let (payload, torrent) = torrent(&tracker.http_announce_url());
+    let data = payload.data_dir().to_str().unwrap();
+    let output = assert_cmd::Command::cargo_bin("bt")
+        .unwrap()
+        .args(["download", &torrent, "-o", data, "--listen", "127.0.0.1:0"])
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("e.bin: complete, 39.1 KiB verified on disk"),
+        "{stdout}"
+    );
+}
+
 #[test]
 fn config_files_that_are_missing_or_wrong() {
     let out = tempfile::tempdir().unwrap();
