@@ -53,6 +53,8 @@ pub struct Job {
     pub handle: TorrentHandle,
     /// Its name, for messages.
     pub name: String,
+    /// Its piece length, to count the bytes of the pieces fetched.
+    pub piece_length: u64,
     /// What the user was told about its trackers (all refusing is fatal).
     pub trackers: TrackerNews,
     /// When to stop seeding.
@@ -84,9 +86,38 @@ struct Tracked {
     job: Job,
     events: broadcast::Receiver<TorrentEvent>,
     phase: Phase,
-    /// Pieces verified this run (after the resume check).
-    fetched: u32,
+    fetched: Fetched,
     view: TorrentView,
+}
+
+/// The pieces verified this run (after the resume check), counted from the events.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Fetched {
+    pieces: u32,
+    /// Whether the torrent's last piece (maybe shorter) is among them.
+    last: bool,
+    /// Events were missed: `pieces` is a lower bound.
+    lagged: bool,
+}
+
+impl Fetched {
+    /// Takes in a verified piece: `piece` of `total`.
+    fn add(&mut self, piece: u32, total: u32) {
+        self.pieces += 1;
+        self.last |= piece + 1 == total;
+    }
+
+    /// The bytes of the pieces, exactly (the byte counters of the statistics trail the pieces
+    /// by up to one interval); `None` when events were missed.
+    fn bytes(&self, piece_length: u64, stats: &TorrentStats) -> Option<u64> {
+        if self.lagged {
+            return None;
+        }
+        let before_last = u64::from(stats.pieces_total.saturating_sub(1)) * piece_length;
+        let last_len = stats.total_len.saturating_sub(before_last);
+        let full = u64::from(self.pieces - u32::from(self.last));
+        Some(full * piece_length + if self.last { last_len } else { 0 })
+    }
 }
 
 /// Runs `jobs` in `session` until they are done, one fails, or a stop is asked for.
@@ -110,7 +141,7 @@ pub async fn run(
             events: job.handle.subscribe(),
             job,
             phase: Phase::Fetching,
-            fetched: 0,
+            fetched: Fetched::default(),
             view: TorrentView::default(),
         })
         .collect();
@@ -175,7 +206,9 @@ async fn step(
             return Ok(());
         }
         let elapsed = started.elapsed();
-        console.message(completion(&name, &stats, torrent.fetched, elapsed));
+        let bytes = torrent.fetched.bytes(torrent.job.piece_length, &stats);
+        let fetched = (torrent.fetched.pieces, bytes.unwrap_or(stats.downloaded));
+        console.message(completion(&name, &stats, fetched, elapsed));
         torrent.phase = Phase::Seeding {
             since: Instant::now(),
         };
@@ -202,28 +235,25 @@ async fn step(
     Ok(())
 }
 
-/// The line that says a torrent is complete, and how it came: `fetched` pieces this run.
-fn completion(name: &str, stats: &TorrentStats, fetched: u32, elapsed: Duration) -> String {
-    if fetched == 0 {
+/// The line that says a torrent is complete, and how it came: `fetched` pieces (and bytes)
+/// this run.
+fn completion(
+    name: &str,
+    stats: &TorrentStats,
+    (pieces, bytes): (u32, u64),
+    elapsed: Duration,
+) -> String {
+    if pieces == 0 {
         let size = format::bytes(stats.wanted_len);
         return format!("{name}: complete, {size} verified on disk");
     }
-    // The byte counters trail the pieces by up to one statistics interval.
-    let rate = match stats.downloaded {
-        0 => String::new(),
-        bytes => {
-            let rate = bytes as f64 / elapsed.as_secs_f64().max(0.001);
-            format!(
-                ", {} at {}",
-                format::bytes(bytes),
-                format::rate(rate as u64)
-            )
-        }
-    };
-    let pieces = if fetched == 1 { "piece" } else { "pieces" };
+    let rate = bytes as f64 / elapsed.as_secs_f64().max(0.001);
+    let noun = if pieces == 1 { "piece" } else { "pieces" };
     format!(
-        "{name}: complete, {fetched} {pieces} fetched in {}{rate}",
-        format::duration(elapsed)
+        "{name}: complete, {pieces} {noun} fetched in {}, {} at {}",
+        format::duration(elapsed),
+        format::bytes(bytes),
+        format::rate(rate as u64)
     )
 }
 
@@ -237,9 +267,14 @@ impl Tracked {
                 Ok(TorrentEvent::Tracker(TrackerInfo { url, status })) => {
                     news.extend(self.job.trackers.observe(&url, &status));
                 }
-                Ok(TorrentEvent::PieceVerified { .. }) => self.fetched += 1,
+                Ok(TorrentEvent::PieceVerified { piece, total, .. }) => {
+                    self.fetched.add(piece, total);
+                }
                 // Missed events: many, so some were pieces.
-                Err(TryRecvError::Lagged(_)) => self.fetched = self.fetched.max(1),
+                Err(TryRecvError::Lagged(_)) => {
+                    self.fetched.pieces = self.fetched.pieces.max(1);
+                    self.fetched.lagged = true;
+                }
                 Ok(_) => {}
                 Err(TryRecvError::Empty | TryRecvError::Closed) => return news,
             }
@@ -250,6 +285,53 @@ impl Tracked {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn stats(total_len: u64, pieces_total: u32) -> TorrentStats {
+        TorrentStats {
+            info_hash: bt_proto::InfoHash([0; 20]),
+            name: "x".to_owned(),
+            state: TorrentState::Seeding,
+            pieces_have: pieces_total,
+            pieces_total,
+            total_len,
+            wanted_len: total_len,
+            left: 0,
+            downloaded: 1,
+            uploaded: 0,
+            download_rate: 0,
+            upload_rate: 0,
+            peers: Vec::new(),
+            peer_totals: Vec::new(),
+            connecting: 0,
+            trackers: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_bytes_fetched_count_the_short_last_piece_exactly() {
+        // 2.5 pieces of 1000 bytes: the last one is 500.
+        let torrent = stats(2_500, 3);
+        let mut fetched = Fetched::default();
+        fetched.add(1, 3);
+        assert_eq!(fetched.bytes(1000, &torrent), Some(1000));
+        fetched.add(2, 3);
+        assert_eq!(fetched.bytes(1000, &torrent), Some(1500));
+        fetched.lagged = true;
+        assert_eq!(fetched.bytes(1000, &torrent), None);
+    }
+
+    #[test]
+    fn the_completion_line_says_what_came_and_how_fast() {
+        let torrent = stats(4 << 20, 16);
+        assert_eq!(
+            completion("x", &torrent, (16, 4 << 20), Duration::from_secs(2)),
+            "x: complete, 16 pieces fetched in 2.0s, 4.0 MiB at 2.0 MiB/s"
+        );
+        assert_eq!(
+            completion("x", &torrent, (0, 0), Duration::from_secs(2)),
+            "x: complete, 4.0 MiB verified on disk"
+        );
+    }
 
     #[test]
     fn a_goal_is_reached_by_ratio_or_by_time() {

@@ -94,6 +94,7 @@ pub async fn add_job(
     goal: SeedGoal,
 ) -> anyhow::Result<Job> {
     let name = metainfo.info.name.clone();
+    let piece_length = u64::from(metainfo.info.piece_length);
     let urls = metainfo.tracker_tiers().into_iter().flatten();
     let named = urls
         .filter(|url| !url.is_empty())
@@ -107,6 +108,7 @@ pub async fn add_job(
     Ok(Job {
         handle,
         name,
+        piece_length,
         trackers,
         goal,
     })
