@@ -1,6 +1,7 @@
 //! What the commands that run a session share: reading torrents, checking the download
 //! directory, starting and stopping the session, the seeding flags.
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::time::Duration;
 
@@ -11,6 +12,7 @@ use bt_proto::metainfo::Metainfo;
 use super::info::read_torrent;
 use crate::format;
 use crate::runner::{Job, SeedGoal};
+use crate::trackers::TrackerNews;
 
 /// The flags that say when to stop seeding.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -64,8 +66,20 @@ pub fn prepare_download_dir(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Starts a session (binding its listening socket).
+/// Starts a session (binding its listening socket), creating the directory of the DHT's
+/// routing table first when the DHT is on.
 pub async fn start_session(config: EngineConfig) -> anyhow::Result<Session> {
+    let state_dir = config.dht.node.state_file.as_deref().and_then(Path::parent);
+    if config.dht.enabled
+        && let Some(dir) = state_dir.filter(|dir| !dir.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir).with_context(|| {
+            format!(
+                "cannot create {} for the DHT's routing table (dht.node.state_file)",
+                dir.display()
+            )
+        })?;
+    }
     let listen = config.listen;
     Session::start(config).await.with_context(|| {
         format!("is another client using {listen}? pass --listen ADDR:PORT (port 0: any free port)")
@@ -80,7 +94,13 @@ pub async fn add_job(
     goal: SeedGoal,
 ) -> anyhow::Result<Job> {
     let name = metainfo.info.name.clone();
-    let trackers = metainfo.tracker_tiers().iter().map(Vec::len).sum();
+    let piece_length = u64::from(metainfo.info.piece_length);
+    let urls = metainfo.tracker_tiers().into_iter().flatten();
+    let named = urls
+        .filter(|url| !url.is_empty())
+        .collect::<HashSet<_>>()
+        .len();
+    let trackers = TrackerNews::new(named, session.dht().is_some() && !metainfo.info.private);
     let handle = session
         .add_torrent(metainfo, options)
         .await
@@ -88,6 +108,7 @@ pub async fn add_job(
     Ok(Job {
         handle,
         name,
+        piece_length,
         trackers,
         goal,
     })

@@ -15,13 +15,13 @@ use bt_proto::metainfo::Info;
 use super::Context;
 use super::common::{SeedArgs, add_job, open_torrent, prepare_download_dir, start_session, stop};
 use crate::runner::{self, Outcome};
-use crate::settings::{Layers, SessionArgs};
+use crate::settings::{DhtArgs, Layers, SessionArgs};
 use crate::signals::Interrupt;
 
 /// Arguments of `bt download`.
 #[derive(Debug, clap::Args)]
 pub struct DownloadArgs {
-    /// The .torrent files.
+    /// The .torrent files (several download at once, in one session).
     #[arg(required = true, value_name = "TORRENT")]
     pub torrents: Vec<String>,
     /// The directory to download into (created if missing).
@@ -47,6 +47,8 @@ pub struct DownloadArgs {
     pub seeding: SeedArgs,
     #[command(flatten)]
     pub session: SessionArgs,
+    #[command(flatten)]
+    pub dht: DhtArgs,
 }
 
 /// Downloads the torrents; see the module docs.
@@ -57,7 +59,9 @@ pub fn run(args: &DownloadArgs, context: &Context) -> anyhow::Result<()> {
         .map(|arg| open_torrent(arg))
         .collect::<anyhow::Result<Vec<_>>>()?;
     prepare_download_dir(&args.output)?;
-    let config = Layers::new(context.config_file.as_deref(), &args.session).engine()?;
+    let config = Layers::new(context.config_file.as_deref(), &args.session)
+        .with_dht(&args.dht)
+        .engine()?;
     let goal = args.seeding.goal(args.seed);
     actix_rt::System::new().block_on(async {
         let interrupt = Interrupt::install()?;
