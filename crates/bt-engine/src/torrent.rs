@@ -200,6 +200,10 @@ pub enum TorrentEvent {
     MetadataReceived {
         /// The torrent's name from the metadata.
         name: String,
+        /// Its piece length in bytes.
+        piece_length: u32,
+        /// Whether it is private (BEP 27): then only its trackers find peers from now on.
+        private: bool,
     },
     /// The files written so far are on stable storage (`fdatasync`), so a crash of the
     /// machine loses none of the verified pieces: sent before [`TorrentEvent::Completed`],

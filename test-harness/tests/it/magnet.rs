@@ -120,7 +120,9 @@ async fn a_magnet_link_downloads_from_a_bt_seeder_through_its_tracker() {
     assert_eq!(
         received,
         TorrentEvent::MetadataReceived {
-            name: metainfo.info.name.clone()
+            name: metainfo.info.name.clone(),
+            piece_length: metainfo.info.piece_length,
+            private: false,
         }
     );
     let stats = wait_stats(&handle, TorrentStats::is_complete)

@@ -1,6 +1,7 @@
 //! What the commands that run a session share: reading torrents, checking the download
 //! directory, starting and stopping the session, the seeding flags.
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use bt_proto::metainfo::Metainfo;
 use super::info::read_torrent;
 use crate::format;
 use crate::runner::{Job, SeedGoal};
+use crate::trackers::TrackerNews;
 
 /// The flags that say when to stop seeding.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -76,16 +78,35 @@ impl Source {
         }
     }
 
-    /// Trackers named, counting each tier's.
+    /// The distinct trackers named.
     pub fn tracker_count(&self) -> usize {
+        let urls: Vec<String> = match self {
+            Source::Torrent(metainfo) => metainfo.tracker_tiers().into_iter().flatten().collect(),
+            Source::Magnet(magnet) => magnet.trackers.clone(),
+        };
+        let named: HashSet<String> = urls.into_iter().filter(|url| !url.is_empty()).collect();
+        named.len()
+    }
+
+    /// Whether the torrent is private (BEP 27); a magnet link's is not known before its
+    /// metadata arrives.
+    pub fn is_private(&self) -> bool {
         match self {
-            Source::Torrent(metainfo) => metainfo.tracker_tiers().iter().map(Vec::len).sum(),
-            Source::Magnet(magnet) => magnet.trackers.len(),
+            Source::Torrent(metainfo) => metainfo.info.private,
+            Source::Magnet(_) => false,
+        }
+    }
+
+    /// The piece length, or 0 for a magnet link until its metadata arrives.
+    pub fn piece_length(&self) -> u64 {
+        match self {
+            Source::Torrent(metainfo) => u64::from(metainfo.info.piece_length),
+            Source::Magnet(_) => 0,
         }
     }
 
     /// Refuses a magnet link that gives no way to find a peer: no tracker, no peer address,
-    /// and no DHT. Peers could only find us, and none knows to.
+    /// and no DHT. Its metadata could only come from peers that find us, and none knows to.
     pub fn check_findable(&self, dht_enabled: bool) -> anyhow::Result<()> {
         if let Source::Magnet(magnet) = self
             && magnet.trackers.is_empty()
@@ -93,8 +114,8 @@ impl Source {
             && !dht_enabled
         {
             bail!(
-                "the magnet link names no tracker (tr=) and no peer (x.pe=), and the DHT is \
-                 off: no peer can be found; add a tr= tracker or set dht.enabled"
+                "the magnet link names no tracker (tr=) and no peer (x.pe=): pass --dht to find \
+                 peers through the DHT"
             );
         }
         Ok(())
@@ -122,8 +143,20 @@ pub fn prepare_download_dir(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Starts a session (binding its listening socket).
+/// Starts a session (binding its listening socket), creating the directory of the DHT's
+/// routing table first when the DHT is on.
 pub async fn start_session(config: EngineConfig) -> anyhow::Result<Session> {
+    let state_dir = config.dht.node.state_file.as_deref().and_then(Path::parent);
+    if config.dht.enabled
+        && let Some(dir) = state_dir.filter(|dir| !dir.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir).with_context(|| {
+            format!(
+                "cannot create {} for the DHT's routing table (dht.node.state_file)",
+                dir.display()
+            )
+        })?;
+    }
     let listen = config.listen;
     Session::start(config).await.with_context(|| {
         format!("is another client using {listen}? pass --listen ADDR:PORT (port 0: any free port)")
@@ -138,7 +171,11 @@ pub async fn add_job(
     goal: SeedGoal,
 ) -> anyhow::Result<Job> {
     let name = source.name();
-    let trackers = source.tracker_count();
+    let piece_length = source.piece_length();
+    let trackers = TrackerNews::new(
+        source.tracker_count(),
+        session.dht().is_some() && !source.is_private(),
+    );
     let added = match source {
         Source::Torrent(metainfo) => session.add_torrent(*metainfo, options).await,
         Source::Magnet(magnet) => session.add_magnet(magnet, options).await,
@@ -147,6 +184,7 @@ pub async fn add_job(
     Ok(Job {
         handle,
         name,
+        piece_length,
         trackers,
         goal,
     })

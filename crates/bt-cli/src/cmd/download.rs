@@ -16,13 +16,14 @@ use bt_proto::metainfo::Info;
 use super::Context;
 use super::common::{SeedArgs, Source, add_job, prepare_download_dir, start_session, stop};
 use crate::runner::{self, Outcome};
-use crate::settings::{Layers, SessionArgs};
+use crate::settings::{DhtArgs, Layers, SessionArgs};
 use crate::signals::Interrupt;
 
 /// Arguments of `bt download`.
 #[derive(Debug, clap::Args)]
 pub struct DownloadArgs {
-    /// The .torrent files, or magnet links ('magnet:?xt=urn:btih:...', quoted).
+    /// The .torrent files, or magnet links ('magnet:?xt=urn:btih:...', quoted); several
+    /// download at once, in one session.
     #[arg(required = true, value_name = "TORRENT")]
     pub torrents: Vec<String>,
     /// The directory to download into (created if missing).
@@ -48,6 +49,8 @@ pub struct DownloadArgs {
     pub seeding: SeedArgs,
     #[command(flatten)]
     pub session: SessionArgs,
+    #[command(flatten)]
+    pub dht: DhtArgs,
 }
 
 /// Downloads the torrents; see the module docs.
@@ -58,7 +61,9 @@ pub fn run(args: &DownloadArgs, context: &Context) -> anyhow::Result<()> {
         .map(|arg| Source::open(arg))
         .collect::<anyhow::Result<Vec<_>>>()?;
     prepare_download_dir(&args.output)?;
-    let config = Layers::new(context.config_file.as_deref(), &args.session).engine()?;
+    let config = Layers::new(context.config_file.as_deref(), &args.session)
+        .with_dht(&args.dht)
+        .engine()?;
     let mut torrents = Vec::new();
     for source in sources {
         source.check_findable(config.dht.enabled)?;

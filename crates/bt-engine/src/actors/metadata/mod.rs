@@ -283,6 +283,8 @@ impl MetadataFetcher {
                 info!(parent: &self.span, name = %metainfo.info.name, "metadata received");
                 self.emit(TorrentEvent::MetadataReceived {
                     name: metainfo.info.name.clone(),
+                    piece_length: metainfo.info.piece_length,
+                    private: metainfo.info.private,
                 });
                 let peers = self.handover_peers();
                 self.handed_over = true;

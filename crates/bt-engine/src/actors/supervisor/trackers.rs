@@ -41,7 +41,7 @@ fn health(status: TrackerStatus) -> TrackerHealth {
         },
         TrackerStatus::Failed { error, retry_in } => TrackerHealth::Failing {
             refused: matches!(error, TrackerError::Failure(_)),
-            error: error.to_string(),
+            error: with_causes(&error),
             retry_in,
         },
         TrackerStatus::Unusable { error } => TrackerHealth::Unusable {
@@ -86,6 +86,19 @@ pub(crate) fn record(
     info
 }
 
+/// The error and its causes on one line: "cannot reach tracker at a:1: connection refused", so
+/// a user sees why, not only what.
+fn with_causes(error: &TrackerError) -> String {
+    let mut text = error.to_string();
+    let mut cause = std::error::Error::source(error);
+    while let Some(inner) = cause {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    text
+}
+
 impl TorrentSupervisor {
     /// Books an announcer report and tells the subscribers.
     pub(super) fn tracker_status(&mut self, msg: TrackerStatusChanged) {
@@ -97,6 +110,23 @@ impl TorrentSupervisor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failing_tracker_names_the_cause() {
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        let status = TrackerStatus::Failed {
+            error: TrackerError::Connect {
+                addr: "a:1".to_owned(),
+                source: refused,
+            },
+            retry_in: None,
+        };
+        let TrackerHealth::Failing { error, refused, .. } = health(status) else {
+            panic!("not failing");
+        };
+        assert_eq!(error, "cannot reach tracker at a:1: connection refused");
+        assert!(!refused);
+    }
 
     #[test]
     fn trackers_are_listed_once_in_tier_order() {
