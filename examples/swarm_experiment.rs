@@ -50,16 +50,16 @@ struct Args {
     #[arg(long, default_value_t = 0.1)]
     free_riders: f64,
     /// Payload size in KiB.
-    #[arg(long, default_value_t = 2048)]
+    #[arg(long, default_value_t = 4096)]
     payload_kib: u64,
     /// Seeds the classes, the payload and every peer's choker and picker.
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// How many times faster than mainline the chokers' clock runs (intervals, snub time-out
     /// and rate window divided by it).
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 40)]
     time_scale: u32,
-    /// Window of the rates the chokers rank peers by, in ms, instead of the scaled 20 s.
+    /// Window of the rates the chokers rank peers by, in ms, instead of the engine's 20 s over the time scale.
     #[arg(long)]
     rate_window_ms: Option<u64>,
     /// Where the scenarios' directories go.

@@ -11,10 +11,12 @@
 //! with `Strategies::with_seed`). Timing on a shared machine is not seeded, so two runs agree
 //! in shape, not to the millisecond.
 //!
-//! The choker's clock runs [`ExperimentConfig::time_scale`] (20) times faster than mainline's:
-//! rechoke every 500 ms (10 s), optimistic unchoke every 1.5 s (30 s), snubbed after 3 s
-//! (60 s), and the rates it ranks peers by averaged over 1 s (20 s). Payload and rates are
-//! scaled down, not the peer count, so a run takes seconds.
+//! The choker's clock runs [`ExperimentConfig::time_scale`] (40) times faster than mainline's:
+//! rechoke every 250 ms (10 s), optimistic unchoke every 750 ms (30 s), snubbed after 1.5 s
+//! (60 s), and the rates it ranks peers by averaged over 500 ms (20 s). Payload and rates are
+//! scaled down, not the peer count, so a run takes seconds; the scale is chosen so that a
+//! download still spans some fifty rechoke periods, and a piece is one 16 KiB block, so that
+//! the payload has 256 pieces and peers nearly always have pieces the others want.
 //!
 //! How peers leave is part of a [`Scenario`]: leechers leave as soon as they complete
 //! ([`ExperimentConfig::leave_on_complete`]) or seed until the end; the seeder leaves once it
@@ -132,7 +134,7 @@ pub struct ExperimentConfig {
     pub sample_interval: Duration,
     /// A run that has not completed by then stops and reports the stragglers as incomplete.
     pub timeout: Duration,
-    /// How many times faster than mainline the choker's clock runs: the engine's rechoke
+    /// How many times faster than mainline the choker's clock runs (40): the engine's rechoke
     /// interval (10 s), optimistic interval (30 s), snub time-out (60 s) and the window of
     /// the rates peers are ranked by (20 s) are divided by it.
     pub time_scale: u32,
@@ -155,16 +157,16 @@ impl Default for ExperimentConfig {
             leechers: 50,
             free_riders: 0.1,
             shares: [0.2, 0.6, 0.2],
-            uploads: [512 * KIB, 192 * KIB, 64 * KIB],
+            uploads: [1024 * KIB, 384 * KIB, 128 * KIB],
             seeder_upload: 1024 * KIB,
-            download: 1024 * KIB,
-            payload_len: 2 << 20,
-            piece_len: 32 * 1024,
+            download: 2048 * KIB,
+            payload_len: 4 << 20,
+            piece_len: 16 * 1024,
             max_peers: 20,
             seed: 1,
             sample_interval: Duration::from_millis(250),
             timeout: Duration::from_secs(120),
-            time_scale: 20,
+            time_scale: 40,
             rate_window: None,
             leave_on_complete: false,
             seeder_leaves_after: None,
@@ -294,7 +296,7 @@ mod tests {
         let fast = config.member_config(PeerClass::Fast, &spec);
         assert_eq!(fast.choke.strategy, ChokeStrategySetting::UnchokeAll);
         assert_eq!(fast.picker.order, PieceOrderSetting::Random);
-        assert_eq!(fast.upload_limit, 512 * KIB);
+        assert_eq!(fast.upload_limit, 1024 * KIB);
         assert_eq!(fast.download_limit, free.download_limit);
     }
 
@@ -306,10 +308,11 @@ mod tests {
             PieceOrderSetting::RarestFirst,
         );
         let member = config.member_config(PeerClass::Medium, &spec);
-        assert_eq!(member.choke.rechoke_interval_ms, 500);
-        assert_eq!(member.choke.optimistic_interval_ms, 1_500);
-        assert_eq!(member.choke.snub_timeout_ms, 3_000);
-        assert_eq!(member.peer.rate_window_ms, 1_000, "20 s over 20");
+        assert_eq!(member.choke.rechoke_interval_ms, 250);
+        assert_eq!(member.choke.optimistic_interval_ms, 750);
+        assert_eq!(member.choke.snub_timeout_ms, 1_500);
+        assert_eq!(member.peer.snub_timeout_ms, 1_500);
+        assert_eq!(member.peer.rate_window_ms, 500, "20 s over 40");
         let slower = ExperimentConfig {
             time_scale: 10,
             ..config.clone()
