@@ -1,9 +1,10 @@
 //! One seeder and about fifty leechers in this process, with heterogeneous upload capacities
 //! and free riders; per scenario (how peers leave), one run per combination of choker and
-//! piece order. Writes, per scenario into `OUT/SCENARIO/`, a CSV per run (per peer: class,
-//! completion time, bytes up and down, from whom), an SVG of completion times per class per
-//! run, the rarest piece's copies over time (CSV and SVG), `runs.csv` and `summary.md`, and
-//! prints the summary tables.
+//! piece order, repeated under a few seeds. Writes, per scenario and seed into
+//! `OUT/SCENARIO/seed-N/`, a CSV per run (per peer: class, completion time, bytes up and down,
+//! from whom), an SVG of completion times per class per run, the rarest piece's copies over
+//! time (CSV and SVG), `runs.csv` and `summary.md`; per scenario `OUT/SCENARIO/pooled.md`,
+//! free riders against contributors over the seeds; and prints every table.
 //!
 //! ```text
 //! cargo run --release -p bt-examples --example swarm_experiment -- --out target/swarm-lab
@@ -16,12 +17,12 @@
 //! `bt_examples::swarm_lab::run_experiment` with `RunSpec::custom` (see
 //! `docs/EXPERIMENTS.md`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use bt_examples::swarm_lab::{
-    ExperimentConfig, RunResult, Scenario, load_outputs, parse_choker, parse_picker,
+    ExperimentConfig, RunResult, Scenario, load_outputs, parse_choker, parse_picker, pooled_table,
     run_experiment, summary_table, write_outputs,
 };
 use clap::Parser;
@@ -52,9 +53,14 @@ struct Args {
     /// Payload size in KiB.
     #[arg(long, default_value_t = 4096)]
     payload_kib: u64,
-    /// Seeds the classes, the payload and every peer's choker and picker.
+    /// Seeds the classes, the payload and every peer's choker and picker (the first
+    /// repetition's; the next ones take the next seeds).
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Runs each combination under this many seeds (`--seed`, `--seed` + 1, ...) instead of
+    /// each scenario's own number (incentives 2, seeder-leaves 1).
+    #[arg(long)]
+    repeat: Option<u64>,
     /// How many times faster than mainline the chokers' clock runs (intervals, snub time-out
     /// and rate window divided by it).
     #[arg(long, default_value_t = 40)]
@@ -87,12 +93,21 @@ fn main() -> anyhow::Result<()> {
         .iter()
         .map(|name| Scenario::by_name(name))
         .collect::<anyhow::Result<Vec<_>>>()?;
+    let seeds = |scenario: &Scenario| -> Vec<u64> {
+        let repeat = args.repeat.unwrap_or(scenario.repeat).max(1);
+        (0..repeat).map(|k| args.seed + k).collect()
+    };
     if let Some(dir) = &args.replot {
         for scenario in &scenarios {
-            let from = dir.join(scenario.name);
-            let results = load_outputs(&from, base.payload_len)
-                .with_context(|| format!("reading the runs in {}", from.display()))?;
-            report(scenario, &results, &args.out)?;
+            let mut all = Vec::new();
+            for seed in &seeds(scenario) {
+                let from = dir.join(scenario.name).join(format!("seed-{seed}"));
+                let results = load_outputs(&from, base.payload_len)
+                    .with_context(|| format!("reading the runs in {}", from.display()))?;
+                report(scenario, *seed, &results, &args.out)?;
+                all.extend(results);
+            }
+            report_pooled(scenario, &all, &args.out)?;
         }
         return Ok(());
     }
@@ -107,22 +122,30 @@ fn main() -> anyhow::Result<()> {
     let began = Instant::now();
     actix::System::new().block_on(async {
         for scenario in &scenarios {
-            let config = scenario.config(&base);
-            let mut results = Vec::new();
-            for spec in scenario.runs(chokers.as_deref(), pickers.as_deref()) {
-                let name = format!("{}/{}", scenario.name, spec.name());
-                eprintln!("running {name} with {} leechers ...", config.leechers);
-                let result = run_experiment(&config, spec)
-                    .await
-                    .with_context(|| format!("run {name}"))?;
-                eprintln!(
-                    "  {} after {:.1} s",
-                    result.end.name(),
-                    result.wall.as_secs_f64()
-                );
-                results.push(result);
+            let mut all = Vec::new();
+            for seed in &seeds(scenario) {
+                let config = ExperimentConfig {
+                    seed: *seed,
+                    ..scenario.config(&base)
+                };
+                let mut results = Vec::new();
+                for spec in scenario.runs(chokers.as_deref(), pickers.as_deref()) {
+                    let name = format!("{}/seed-{seed}/{}", scenario.name, spec.name());
+                    eprintln!("running {name} with {} leechers ...", config.leechers);
+                    let result = run_experiment(&config, spec)
+                        .await
+                        .with_context(|| format!("run {name}"))?;
+                    eprintln!(
+                        "  {} after {:.1} s",
+                        result.end.name(),
+                        result.wall.as_secs_f64()
+                    );
+                    results.push(result);
+                }
+                report(scenario, *seed, &results, &args.out)?;
+                all.extend(results);
             }
-            report(scenario, &results, &args.out)?;
+            report_pooled(scenario, &all, &args.out)?;
         }
         anyhow::Ok(())
     })?;
@@ -130,12 +153,26 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Writes a scenario's files into `OUT/SCENARIO` and prints its summary.
-fn report(scenario: &Scenario, results: &[RunResult], out: &std::path::Path) -> anyhow::Result<()> {
-    let dir = out.join(scenario.name);
+/// Writes one seed's files of a scenario into `OUT/SCENARIO/seed-N` and prints its summary.
+fn report(scenario: &Scenario, seed: u64, results: &[RunResult], out: &Path) -> anyhow::Result<()> {
+    let dir = out.join(scenario.name).join(format!("seed-{seed}"));
     let written = write_outputs(results, &dir)?;
-    println!("## {}: {}\n", scenario.name, scenario.about);
+    println!("## {}, seed {seed}: {}\n", scenario.name, scenario.about);
     println!("{}", summary_table(results));
     println!("wrote {} files to {}\n", written.len(), dir.display());
+    Ok(())
+}
+
+/// Writes and prints the free riders against contributors over a scenario's seeds.
+fn report_pooled(scenario: &Scenario, results: &[RunResult], out: &Path) -> anyhow::Result<()> {
+    let table = pooled_table(results);
+    let path = out.join(scenario.name).join("pooled.md");
+    std::fs::write(&path, &table)?;
+    println!(
+        "## {}, every seed: free riders against contributors\n",
+        scenario.name
+    );
+    println!("{table}");
+    println!("wrote {}\n", path.display());
     Ok(())
 }

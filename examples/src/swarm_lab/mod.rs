@@ -33,11 +33,13 @@
 //! - `run`: [`run_experiment`], one run from start to shutdown.
 //! - `record`: [`Recorder`], what a run measures, as a plain struct fed events and samples.
 //! - `report`: [`RunResult`] to CSV, the summary tables.
+//! - `pooled`: free riders against contributors over repetitions under several seeds.
 //! - `plot`: the SVG plots.
 //! - `output`: [`write_outputs`], every file of a set of runs; [`load_outputs`] reads them back.
 
 mod output;
 mod plot;
+mod pooled;
 mod record;
 mod report;
 mod run;
@@ -56,6 +58,7 @@ use rand::seq::SliceRandom;
 
 pub use output::{RAREST_HEADER, RUNS_HEADER, load_outputs, write_outputs};
 pub use plot::{plot_completion, plot_rarest};
+pub use pooled::{PooledFreeRiders, pool_free_riders, pooled_table};
 pub use record::{PeerRecord, RarestSample, Recorder};
 pub use report::{CSV_HEADER, ClassSummary, RunEnd, RunResult, summary_table, write_csv};
 pub use run::run_experiment;
@@ -155,7 +158,7 @@ impl Default for ExperimentConfig {
     fn default() -> Self {
         Self {
             leechers: 50,
-            free_riders: 0.1,
+            free_riders: 0.2,
             shares: [0.2, 0.6, 0.2],
             uploads: [1024 * KIB, 384 * KIB, 128 * KIB],
             seeder_upload: 1024 * KIB,
@@ -170,7 +173,7 @@ impl Default for ExperimentConfig {
             rate_window: None,
             leave_on_complete: false,
             seeder_leaves_after: None,
-            stall_timeout: Duration::from_secs(15),
+            stall_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -271,10 +274,10 @@ mod tests {
         let classes = config.leecher_classes();
         let count = |c| classes.iter().filter(|k| **k == c).count();
         assert_eq!(classes.len(), 50);
-        assert_eq!(count(PeerClass::FreeRider), 5);
-        assert_eq!(count(PeerClass::Fast), 9);
-        assert_eq!(count(PeerClass::Slow), 9);
-        assert_eq!(count(PeerClass::Medium), 27);
+        assert_eq!(count(PeerClass::FreeRider), 10);
+        assert_eq!(count(PeerClass::Fast), 8);
+        assert_eq!(count(PeerClass::Slow), 8);
+        assert_eq!(count(PeerClass::Medium), 24);
         assert_eq!(
             classes,
             config.leecher_classes(),

@@ -13,10 +13,10 @@ use super::{
     plot_rarest, summary_table, write_csv,
 };
 
-/// The columns of `rarest.csv`: the copies of pieces among the leechers in the swarm over
+/// The columns of `rarest.csv`: the copies of pieces among the sharers in the swarm over
 /// time, every run (see [`RarestSample`]).
-pub const RAREST_HEADER: &str = "run,t_s,min_copies,mean_copies,complete_leechers,\
-downloading_leechers,seeder_present,lost_pieces";
+pub const RAREST_HEADER: &str = "run,t_s,min_copies,mean_copies,complete_sharers,\
+downloading_sharers,seeder_present,lost_pieces";
 
 /// The columns of `runs.csv`: a row per run, what the peers' CSVs do not say.
 pub const RUNS_HEADER: &str = "run,wall_s,end,seeder_left_s";

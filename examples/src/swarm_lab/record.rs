@@ -3,10 +3,11 @@
 //! - Per peer: its class, when it started and completed (from its `PieceVerified` events),
 //!   when it had 90 % of the pieces (the start of its "last pieces" phase), its final upload
 //!   and download totals, and whom its bytes came from, by class.
-//! - Over time: the copies of the rarest piece among the leechers still in the swarm (the
-//!   seeder's copy not counted), the mean copies per piece, how many of those leechers are
-//!   complete and how many still downloading, whether the seeder is still there, and how
-//!   many pieces nobody left in the swarm holds (lost: no leecher can complete any more).
+//! - Over time, among the *sharers* (the contributing leechers still in the swarm; the
+//!   seeder's copy is not counted, nor a free rider's, which serves nobody): the copies of
+//!   the rarest piece, the mean copies per piece, how many sharers are complete and how many
+//!   still downloading; whether the seeder is still there; and how many pieces neither the
+//!   seeder nor any sharer holds (lost: whoever lacks them can never complete).
 //!
 //! "From whom" sums the counters each connection last reported before a sample: a connection
 //! that closes loses what it moved since the last sample (at most a sample interval's worth),
@@ -59,27 +60,27 @@ impl PeerRecord {
     }
 }
 
-/// The copies of pieces among the leechers in the swarm at one moment.
+/// The copies of pieces among the sharers (see the module docs) at one moment.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RarestSample {
     /// Since the run started.
     pub at: Duration,
-    /// Copies of the rarest piece among the leechers in the swarm.
+    /// Copies of the rarest piece among the sharers.
     pub min_copies: u32,
-    /// Mean copies per piece among the leechers in the swarm.
+    /// Mean copies per piece among the sharers.
     pub mean_copies: f64,
-    /// Leechers in the swarm that have every piece.
+    /// Sharers that have every piece.
     pub complete: usize,
-    /// Leechers in the swarm still downloading.
+    /// Sharers still downloading.
     pub downloading: usize,
     /// Whether the seeder is still in the swarm.
     pub seeder_present: bool,
-    /// Pieces nobody in the swarm holds.
+    /// Pieces neither the seeder nor any sharer holds.
     pub lost: u32,
 }
 
 impl RarestSample {
-    /// Copies of the rarest piece among the leechers still downloading: a complete leecher
+    /// Copies of the rarest piece among the sharers still downloading: a complete sharer
     /// has every piece, so this is `min_copies - complete`.
     pub fn rarest_incomplete(&self) -> u32 {
         let complete = u32::try_from(self.complete).unwrap_or(u32::MAX);
@@ -97,7 +98,7 @@ pub struct Recorder {
     have: Vec<Vec<bool>>,
     /// Per member, whether it is still in the swarm.
     present: Vec<bool>,
-    /// Per piece, the leechers in the swarm that have it.
+    /// Per piece, the sharers that have it.
     copies: Vec<u32>,
     /// When a leecher last verified a piece.
     last_progress: Duration,
@@ -152,7 +153,7 @@ impl Recorder {
         if !std::mem::replace(present, false) {
             return;
         }
-        if self.peers[index].class == PeerClass::Seeder {
+        if !shares(self.peers[index].class) {
             return;
         }
         for (piece, have) in self.have[index].iter().enumerate() {
@@ -172,7 +173,7 @@ impl Recorder {
         self.last_progress
     }
 
-    /// Pieces nobody in the swarm holds: none while a seeder is present.
+    /// Pieces neither the seeder nor any sharer holds: none while the seeder is present.
     pub fn lost_pieces(&self) -> u32 {
         let seeder_present = self
             .peers
@@ -199,9 +200,9 @@ impl Recorder {
         peer.pieces += 1;
         if peer.class != PeerClass::Seeder {
             self.last_progress = self.last_progress.max(at);
-            if self.present[index] {
-                self.copies[piece as usize] += 1;
-            }
+        }
+        if shares(peer.class) && self.present[index] {
+            self.copies[piece as usize] += 1;
         }
         if peer.ninety.is_none() && u64::from(peer.pieces) * 10 >= u64::from(self.pieces) * 9 {
             peer.ninety = Some(at);
@@ -234,7 +235,11 @@ impl Recorder {
         let min_copies = self.copies.iter().copied().min().unwrap_or(0);
         let sum: u64 = self.copies.iter().map(|c| u64::from(*c)).sum();
         let mean_copies = sum as f64 / f64::from(self.pieces.max(1));
-        let present: Vec<&PeerRecord> = self.leechers().filter(|p| self.present[p.index]).collect();
+        let present: Vec<&PeerRecord> = self
+            .peers
+            .iter()
+            .filter(|p| shares(p.class) && self.present[p.index])
+            .collect();
         let complete = present.iter().filter(|p| p.completed.is_some()).count();
         let seeder_present = self
             .peers
@@ -257,6 +262,7 @@ impl Recorder {
     }
 
     fn leechers(&self) -> impl Iterator<Item = &PeerRecord> {
+        // Free riders included: the run waits for them too.
         self.peers.iter().filter(|p| p.class != PeerClass::Seeder)
     }
 
@@ -270,6 +276,11 @@ impl Recorder {
         }
         (self.peers, self.samples)
     }
+}
+
+/// Whether a peer of `class` is a sharer: a leecher whose pieces others can get.
+fn shares(class: PeerClass) -> bool {
+    !matches!(class, PeerClass::Seeder | PeerClass::FreeRider)
 }
 
 #[cfg(test)]
@@ -335,13 +346,13 @@ mod tests {
         assert_eq!(peers[b].from.get(&PeerClass::Seeder), Some(&50));
         assert_eq!((peers[a].uploaded, peers[a].downloaded), (1_000, 2_000));
         assert_eq!(samples[0].min_copies, 0);
-        assert_eq!(
-            samples[1].min_copies, 1,
-            "every piece at a, piece 0 at b too"
+        assert_eq!(samples[1].min_copies, 1, "every piece at a");
+        assert!(
+            (samples[1].mean_copies - 1.0).abs() < 1e-9,
+            "b's piece 0 is a free rider's copy: it serves nobody"
         );
-        assert!((samples[1].mean_copies - 1.1).abs() < 1e-9);
         assert_eq!(samples[1].complete, 1);
-        assert_eq!(samples[1].downloading, 1);
+        assert_eq!(samples[1].downloading, 0, "b is no sharer");
         assert!(samples[1].seeder_present);
     }
 
@@ -352,17 +363,23 @@ mod tests {
         let seeder = rec.add_peer(PeerClass::Seeder, id(0), secs(0));
         let a = rec.add_peer(PeerClass::Medium, id(1), secs(0));
         let b = rec.add_peer(PeerClass::Slow, id(2), secs(0));
+        let free = rec.add_peer(PeerClass::FreeRider, id(3), secs(0));
         for piece in 0..3 {
             rec.piece_verified(a, piece, secs(1));
         }
         rec.piece_verified(b, 0, secs(2));
+        rec.piece_verified(free, 1, secs(2));
         assert_eq!(rec.last_progress(), secs(2));
         rec.peer_left(seeder);
         assert_eq!(rec.lost_pieces(), 0, "a holds every piece");
         rec.peer_left(a);
         rec.peer_left(a);
         assert!(!rec.is_present(a));
-        assert_eq!(rec.lost_pieces(), 2, "pieces 1 and 2 left with a");
+        assert_eq!(
+            rec.lost_pieces(),
+            2,
+            "pieces 1 and 2 left with a (the free rider's piece 1 serves nobody)"
+        );
         rec.sample(secs(3));
         let (peers, samples) = rec.finish();
         assert_eq!(

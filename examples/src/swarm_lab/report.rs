@@ -139,7 +139,7 @@ impl RunResult {
             .sum()
     }
 
-    /// When every piece first had a copy at some leecher, seconds.
+    /// When every piece first had a copy at some sharer (a contributing leecher), seconds.
     pub fn all_pieces_out(&self) -> Option<f64> {
         self.samples
             .iter()
@@ -147,9 +147,9 @@ impl RunResult {
             .map(|s| s.at.as_secs_f64())
     }
 
-    /// The copies of the rarest piece among the leechers still downloading, averaged over
-    /// the samples taken while some leecher was: the piece diversity of the peers that still
-    /// trade (a complete leecher has every piece, so it is left out).
+    /// The copies of the rarest piece among the sharers still downloading, averaged over
+    /// the samples taken while some sharer was: the piece diversity of the peers that still
+    /// trade (a complete sharer has every piece, so it is left out).
     pub fn mean_rarest_copies(&self) -> f64 {
         let during: Vec<&RarestSample> =
             self.samples.iter().filter(|s| s.downloading > 0).collect();
@@ -285,7 +285,7 @@ fn class_table(out: &mut String, results: &[RunResult]) {
 fn run_table(out: &mut String, results: &[RunResult]) {
     let _ = writeln!(
         out,
-        "| run | end | wall s | seeder upload (copies) | seeder left at s | every piece at a leecher after s | rarest piece among the leechers still downloading, mean copies | pieces lost |"
+        "| run | end | wall s | seeder upload (copies) | seeder left at s | every piece at a sharer after s | rarest piece among the sharers still downloading, mean copies | pieces lost |"
     );
     let _ = writeln!(out, "|---|---|---|---|---|---|---|---|");
     for result in results {

@@ -20,6 +20,9 @@ pub struct Scenario {
     pub leave_on_complete: bool,
     /// The seeder leaves once it has uploaded this many copies.
     pub seeder_leaves_after: Option<f64>,
+    /// Seeds each combination runs under by default: a scenario whose effect is modest
+    /// needs more free riders than one run has.
+    pub repeat: u64,
 }
 
 /// The lab's scenarios, in the order a full run runs them.
@@ -35,6 +38,7 @@ pub const SCENARIOS: [Scenario; 2] = [
         pickers: &[PieceOrderSetting::RarestFirst],
         leave_on_complete: true,
         seeder_leaves_after: None,
+        repeat: 2,
     },
     Scenario {
         name: "seeder-leaves",
@@ -48,6 +52,7 @@ pub const SCENARIOS: [Scenario; 2] = [
         ],
         leave_on_complete: false,
         seeder_leaves_after: Some(1.25),
+        repeat: 1,
     },
 ];
 
