@@ -158,7 +158,7 @@ impl Default for ExperimentConfig {
     fn default() -> Self {
         Self {
             leechers: 50,
-            free_riders: 0.2,
+            free_riders: 0.1,
             shares: [0.2, 0.6, 0.2],
             uploads: [1024 * KIB, 384 * KIB, 128 * KIB],
             seeder_upload: 1024 * KIB,
@@ -274,10 +274,10 @@ mod tests {
         let classes = config.leecher_classes();
         let count = |c| classes.iter().filter(|k| **k == c).count();
         assert_eq!(classes.len(), 50);
-        assert_eq!(count(PeerClass::FreeRider), 10);
-        assert_eq!(count(PeerClass::Fast), 8);
-        assert_eq!(count(PeerClass::Slow), 8);
-        assert_eq!(count(PeerClass::Medium), 24);
+        assert_eq!(count(PeerClass::FreeRider), 5);
+        assert_eq!(count(PeerClass::Fast), 9);
+        assert_eq!(count(PeerClass::Slow), 9);
+        assert_eq!(count(PeerClass::Medium), 27);
         assert_eq!(
             classes,
             config.leecher_classes(),

@@ -14,7 +14,8 @@ pub struct PooledFreeRiders {
     pub name: String,
     /// Its repetitions.
     pub runs: usize,
-    /// Free riders over all repetitions.
+    /// Free riders over the repetitions in which some leecher completed (in the others the
+    /// order of completion says nothing).
     pub free_riders: usize,
     /// Median completion time of the contributing leechers, seconds.
     pub contributors_median: Option<f64>,
@@ -24,8 +25,8 @@ pub struct PooledFreeRiders {
     /// finished counts as last).
     pub slower_half: usize,
     /// The chance of at least `slower_half` free riders in the slower half if their places
-    /// were drawn at random (a one-sided sign test).
-    pub p_value: f64,
+    /// were drawn at random (a one-sided sign test); `None` without free riders to count.
+    pub p_value: Option<f64>,
 }
 
 /// Pools `results` by run name, in the order the names first appear.
@@ -50,6 +51,9 @@ fn pool(name: &str, runs: &[&RunResult]) -> PooledFreeRiders {
     let (mut free_riders, mut slower_half) = (0, 0);
     for run in runs {
         let (f, c) = run.free_riders_and_contributors();
+        if f.is_empty() && c.is_empty() {
+            continue;
+        }
         free.extend(f);
         contributors.extend(c);
         let leechers = run
@@ -74,7 +78,7 @@ fn pool(name: &str, runs: &[&RunResult]) -> PooledFreeRiders {
         contributors_median: median(&contributors),
         free_riders_median: median(&free),
         slower_half,
-        p_value: at_least_half_chance(free_riders, slower_half),
+        p_value: (free_riders > 0).then(|| at_least_half_chance(free_riders, slower_half)),
     }
 }
 
@@ -107,16 +111,20 @@ pub fn pooled_table(results: &[RunResult]) -> String {
             .zip(p.contributors_median)
             .map(|(f, c)| format!("{:.2}", f / c))
             .unwrap_or_else(|| "-".into());
+        let (slower, chance) = match p.p_value {
+            Some(chance) => (
+                format!("{} of {}", p.slower_half, p.free_riders),
+                format!("{chance:.3}"),
+            ),
+            None => ("-".into(), "-".into()),
+        };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {ratio} | {} of {} | {:.3} |",
+            "| {} | {} | {} | {} | {ratio} | {slower} | {chance} |",
             p.name,
             p.runs,
             secs(p.contributors_median),
             secs(p.free_riders_median),
-            p.slower_half,
-            p.free_riders,
-            p.p_value
         );
     }
     out
@@ -165,10 +173,27 @@ mod tests {
         assert_eq!(pooled.len(), 1);
         let p = &pooled[0];
         assert_eq!((p.runs, p.free_riders, p.slower_half), (3, 3, 2));
-        assert!((p.p_value - 0.5).abs() < 1e-12, "2 or 3 heads of 3");
+        assert!(
+            (p.p_value.unwrap() - 0.5).abs() < 1e-12,
+            "2 or 3 heads of 3"
+        );
         assert_eq!(p.free_riders_median, Some(3.0));
         assert_eq!(p.contributors_median, Some(2.0));
         assert!(pooled_table(&results).contains("| 2 of 3 | 0.500 |"));
+    }
+
+    #[test]
+    fn a_repetition_where_nobody_completed_says_nothing() {
+        let mut nobody = run(&[PeerClass::Medium, PeerClass::FreeRider]);
+        for peer in &mut nobody.peers {
+            if peer.class != PeerClass::Seeder {
+                peer.completed = None;
+            }
+        }
+        let pooled = pool_free_riders(std::slice::from_ref(&nobody));
+        assert_eq!((pooled[0].runs, pooled[0].free_riders), (1, 0));
+        assert_eq!(pooled[0].p_value, None);
+        assert!(pooled_table(&[nobody]).contains("| - | - |"));
     }
 
     #[test]
