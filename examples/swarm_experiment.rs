@@ -27,7 +27,8 @@ use bt_examples::swarm_lab::{
 };
 use clap::Parser;
 
-/// Run the swarm lab.
+/// Run the swarm lab. "The lab's" default is `ExperimentConfig::default()`'s (see
+/// docs/EXPERIMENTS.md).
 #[derive(Debug, Parser)]
 struct Args {
     /// Scenarios to run, comma-separated: incentives (leechers leave once complete),
@@ -44,27 +45,27 @@ struct Args {
     /// Piece orders to run instead of each scenario's: rarest-first, random, sequential.
     #[arg(long, value_delimiter = ',')]
     picker: Option<Vec<String>>,
-    /// Leechers per run, free riders included.
-    #[arg(long, default_value_t = 50)]
-    leechers: usize,
-    /// Share of the leechers that upload nothing.
-    #[arg(long, default_value_t = 0.1)]
-    free_riders: f64,
-    /// Payload size in KiB.
-    #[arg(long, default_value_t = 4096)]
-    payload_kib: u64,
+    /// Leechers per run, free riders included [default: the lab's].
+    #[arg(long)]
+    leechers: Option<usize>,
+    /// Share of the leechers that upload nothing [default: the lab's].
+    #[arg(long)]
+    free_riders: Option<f64>,
+    /// Payload size in KiB [default: the lab's].
+    #[arg(long)]
+    payload_kib: Option<u64>,
     /// Seeds the classes, the payload and every peer's choker and picker (the first
-    /// repetition's; the next ones take the next seeds).
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
+    /// repetition's; the next ones take the next seeds) [default: the lab's].
+    #[arg(long)]
+    seed: Option<u64>,
     /// Runs each combination under this many seeds (`--seed`, `--seed` + 1, ...) instead of
     /// each scenario's own number (incentives 2, seeder-leaves 1).
     #[arg(long)]
     repeat: Option<u64>,
     /// How many times faster than mainline the chokers' clock runs (intervals, snub time-out
-    /// and rate window divided by it).
-    #[arg(long, default_value_t = 40)]
-    time_scale: u32,
+    /// and rate window divided by it) [default: the lab's].
+    #[arg(long)]
+    time_scale: Option<u32>,
     /// Window of the rates the chokers rank peers by, in ms, instead of the engine's 20 s over the time scale.
     #[arg(long)]
     rate_window_ms: Option<u64>,
@@ -79,14 +80,17 @@ struct Args {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    // The lab's defaults are the library's, so the command and `ExperimentConfig::default()`
+    // describe the same experiment.
+    let lab = ExperimentConfig::default();
     let base = ExperimentConfig {
-        leechers: args.leechers,
-        free_riders: args.free_riders,
-        payload_len: args.payload_kib * 1024,
-        seed: args.seed,
-        time_scale: args.time_scale,
+        leechers: args.leechers.unwrap_or(lab.leechers),
+        free_riders: args.free_riders.unwrap_or(lab.free_riders),
+        payload_len: args.payload_kib.map_or(lab.payload_len, |kib| kib * 1024),
+        seed: args.seed.unwrap_or(lab.seed),
+        time_scale: args.time_scale.unwrap_or(lab.time_scale),
         rate_window: args.rate_window_ms.map(Duration::from_millis),
-        ..ExperimentConfig::default()
+        ..lab
     };
     let scenarios = args
         .scenario
@@ -95,7 +99,7 @@ fn main() -> anyhow::Result<()> {
         .collect::<anyhow::Result<Vec<_>>>()?;
     let seeds = |scenario: &Scenario| -> Vec<u64> {
         let repeat = args.repeat.unwrap_or(scenario.repeat).max(1);
-        (0..repeat).map(|k| args.seed + k).collect()
+        (0..repeat).map(|k| base.seed + k).collect()
     };
     if let Some(dir) = &args.replot {
         for scenario in &scenarios {
