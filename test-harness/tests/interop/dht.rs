@@ -7,11 +7,12 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use anyhow::Context;
 use bt_dht::{DhtConfig, DhtNode};
-use bt_engine::{AddTorrentOptions, EngineConfig, Session, TorrentHandle, TorrentStats};
+use bt_engine::{AddTorrentOptions, EngineConfig, Session, TorrentStats};
 use bt_proto::magnet::MagnetLink;
-use bt_test_harness::{LibtorrentPeer, Payload, PayloadSpec, Swarm, assert_same_tree};
+use bt_test_harness::{
+    LibtorrentPeer, Payload, PayloadSpec, Swarm, assert_same_tree, wait_for_stats,
+};
 
 use super::{LT_LIFETIME, TIMEOUT, logs};
 
@@ -25,25 +26,6 @@ fn dht_config(router: SocketAddr) -> EngineConfig {
     config.dht.announce_interval_ms = 500;
     config.dht.node = DhtConfig::loopback(&[router]);
     config
-}
-
-/// Polls the torrent's statistics until `done` holds, within `timeout`.
-async fn wait_until(
-    handle: &TorrentHandle,
-    timeout: Duration,
-    done: impl Fn(&TorrentStats) -> bool,
-) -> anyhow::Result<TorrentStats> {
-    tokio::time::timeout(timeout, async {
-        loop {
-            let stats = handle.stats().await?;
-            if done(&stats) {
-                return anyhow::Ok(stats);
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    })
-    .await
-    .context("the magnet download completing")?
 }
 
 async fn bare_magnet_from_libtorrent_over_the_dht() -> anyhow::Result<()> {
@@ -77,7 +59,7 @@ async fn bare_magnet_from_libtorrent_over_the_dht() -> anyhow::Result<()> {
     let handle = session
         .add_magnet(magnet, AddTorrentOptions::new(dir.path()))
         .await?;
-    let stats = wait_until(&handle, DHT_TIMEOUT, TorrentStats::is_complete).await?;
+    let stats = wait_for_stats(&handle, DHT_TIMEOUT, TorrentStats::is_complete).await?;
     assert_eq!(stats.name, "lt-dht.bin");
     assert_eq!(stats.left, 0);
     assert_same_tree(&payload.root, &dir.path().join("lt-dht.bin"))?;

@@ -15,7 +15,7 @@ use bt_proto::magnet::MagnetLink;
 use bt_proto::wire::{Handshake, MessageDecoder, PeerMessage, Reserved};
 use bt_proto::{InfoHash, PeerId};
 use bt_test_harness::reference::{PYTHON, require_libtorrent};
-use bt_test_harness::{MockTracker, Payload, PayloadSpec, Swarm, assert_same_tree};
+use bt_test_harness::{MockTracker, Payload, PayloadSpec, Swarm, assert_same_tree, wait_for_stats};
 use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -28,23 +28,7 @@ async fn wait_stats(
     handle: &TorrentHandle,
     pred: impl Fn(&TorrentStats) -> bool,
 ) -> anyhow::Result<TorrentStats> {
-    tokio::time::timeout(TIMEOUT, wait_stats_until(handle, pred)).await?
-}
-
-/// Waits, without a time-out of its own, until `pred` holds for the torrent's statistics,
-/// checking after each event.
-async fn wait_stats_until(
-    handle: &TorrentHandle,
-    pred: impl Fn(&TorrentStats) -> bool,
-) -> anyhow::Result<TorrentStats> {
-    let mut events = handle.subscribe();
-    loop {
-        let stats = handle.stats().await?;
-        if pred(&stats) {
-            return Ok(stats);
-        }
-        let _ = events.recv().await;
-    }
+    wait_for_stats(handle, TIMEOUT, pred).await
 }
 
 /// The value of `key=` in one of the script's lines.
@@ -265,11 +249,9 @@ async fn magnet_bt_fetches_the_metadata_and_the_files_from_a_libtorrent_seeder()
         .unwrap();
     // Known limit (docs/ARCHITECTURE.md): from a libtorrent seeder, 16 KiB pieces download
     // at about 1 MiB/s (15 s for these 14 MiB on a quiet machine), so this wait is longer.
-    let complete = tokio::time::timeout(
-        Duration::from_secs(90),
-        wait_stats_until(&handle, |s| s.is_complete()),
-    );
-    let stats = complete.await.unwrap().unwrap();
+    let stats = wait_for_stats(&handle, Duration::from_secs(90), TorrentStats::is_complete)
+        .await
+        .unwrap();
     assert_eq!(stats.name, "lt-magnet.bin");
     assert_same_tree(&payload.root, &dir.path().join("lt-magnet.bin")).unwrap();
     session.shutdown().await;

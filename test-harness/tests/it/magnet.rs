@@ -18,7 +18,7 @@ use bt_proto::magnet::MagnetLink;
 use bt_proto::tracker::AnnounceEvent;
 use bt_proto::wire::{Handshake, MessageDecoder, PeerMessage, Reserved};
 use bt_proto::{InfoHash, PeerId};
-use bt_test_harness::{PayloadSpec, Swarm, TrackerMode, assert_same_tree};
+use bt_test_harness::{PayloadSpec, Swarm, TrackerMode, assert_same_tree, wait_for_stats};
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -29,29 +29,12 @@ use crate::logs;
 /// Every wait in this file is bounded by this.
 const TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Waits until `pred` holds for the torrent's statistics, checking after every event; fails
-/// if the torrent enters its error state.
+/// Waits up to [`TIMEOUT`] until `pred` holds for the torrent's statistics.
 async fn wait_stats(
     handle: &TorrentHandle,
     pred: impl Fn(&TorrentStats) -> bool,
 ) -> anyhow::Result<TorrentStats> {
-    let mut events = handle.subscribe();
-    let wait = async {
-        loop {
-            let stats = handle.stats().await?;
-            if let TorrentState::Error(error) = &stats.state {
-                bail!("torrent failed: {error}");
-            }
-            if pred(&stats) {
-                return Ok(stats);
-            }
-            match events.recv().await {
-                Ok(_) | Err(RecvError::Lagged(_)) => {}
-                Err(RecvError::Closed) => bail!("the torrent stopped"),
-            }
-        }
-    };
-    tokio::time::timeout(TIMEOUT, wait).await?
+    wait_for_stats(handle, TIMEOUT, pred).await
 }
 
 /// Waits for the first event matching `pred` on `events`.
