@@ -13,6 +13,12 @@
 pub mod choker_lab;
 pub mod swarm_lab;
 
+/// `docs/EXPERIMENTS.md`, compiled as doctests when rustdoc collects them: its Rust blocks
+/// (the "Plug in your own strategy" example) must build against the lab as it is.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/EXPERIMENTS.md")]
+pub struct ExperimentsDoc;
+
 use std::path::PathBuf;
 
 /// The path of the sample torrent shipped in `examples/data/`.

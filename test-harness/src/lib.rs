@@ -57,6 +57,7 @@ pub use reference::{
 };
 pub use swarm::{
     Role, Swarm, SwarmBuilder, SwarmMember, TrackerKind, TransferMatrix, assert_same_tree,
+    wait_for_stats,
 };
 pub use tracker::{
     MockTracker, MockTrackerConfig, RecordedAnnounce, SwarmPeer, TrackerMode, Transport,

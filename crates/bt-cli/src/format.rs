@@ -15,17 +15,16 @@ pub fn bytes(count: u64) -> String {
     format!("{value:.1} {}", UNITS[unit])
 }
 
-/// Parses a size such as `262144`, `256KiB`, `256k`, `1MiB` or `1 MB` into bytes (binary units:
-/// bittorrent sizes are powers of two, so `1MB` means 1 MiB here).
+/// Parses a size such as `262144`, `256KiB`, `256k`, `1MiB`, `1.5 MB` into bytes (binary units:
+/// bittorrent sizes are powers of two, so `1MB` means 1 MiB here, as in aria2). A fraction is
+/// rounded to the nearest byte; a fraction of a byte that rounds to none is refused.
 pub fn parse_size(text: &str) -> Result<u64, String> {
     let text = text.trim();
+    let bad = || format!("{text:?} is not a size (e.g. 262144, 256KiB, 1.5MiB)");
     let split = text
-        .find(|c: char| !c.is_ascii_digit())
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
         .unwrap_or(text.len());
-    let (digits, unit) = text.split_at(split);
-    let number: u64 = digits
-        .parse()
-        .map_err(|_| format!("{text:?} is not a size (e.g. 262144, 256KiB, 1MiB)"))?;
+    let (number, unit) = text.split_at(split);
     let shift = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 0,
         "k" | "kb" | "kib" => 10,
@@ -33,13 +32,28 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         "g" | "gb" | "gib" => 30,
         other => return Err(format!("unknown size unit {other:?} (use KiB, MiB or GiB)")),
     };
-    number
-        .checked_mul(1 << shift)
-        .ok_or_else(|| format!("{text:?} is too large"))
+    let too_large = || format!("{text:?} is too large");
+    if number.bytes().all(|b| b.is_ascii_digit()) {
+        let whole: u64 = number.parse().map_err(|_| match number {
+            "" => bad(),
+            _ => too_large(),
+        })?;
+        return whole.checked_mul(1 << shift).ok_or_else(too_large);
+    }
+    // A decimal such as 1.5 (`f64` parses exactly the digits-and-one-dot forms left here).
+    let value: f64 = number.parse().map_err(|_| bad())?;
+    let bytes = (value * (1u64 << shift) as f64).round();
+    if bytes >= u64::MAX as f64 {
+        return Err(too_large());
+    }
+    if bytes == 0.0 && value > 0.0 {
+        return Err(format!("{text:?} is less than a byte"));
+    }
+    Ok(bytes as u64)
 }
 
-/// Parses a rate such as `10MiB/s`, `500KiB/s`, `500k` or `0` (unlimited) into bytes per
-/// second; the `/s` is optional.
+/// Parses a rate such as `10MiB/s`, `500KiB/s`, `1.5MB/s`, `500k` or `0` (unlimited) into
+/// bytes per second; the `/s` is optional and units are binary, as in [`parse_size`].
 pub fn parse_rate(text: &str) -> Result<u64, String> {
     let trimmed = text.trim();
     let size = trimmed
@@ -111,9 +125,41 @@ mod tests {
         assert_eq!(parse_rate("10MiB/s"), Ok(10 << 20));
         assert_eq!(parse_rate("500KiB/s"), Ok(500 << 10));
         assert_eq!(parse_rate("500k"), Ok(500 << 10));
-        assert_eq!(parse_rate("0"), Ok(0));
-        assert!(parse_rate("fast").is_err());
-        assert!(parse_rate("10MiB/h").is_err());
+        assert_eq!(parse_rate("10 MiB/s"), Ok(10 << 20));
+        assert_eq!(parse_rate("2mbps"), Ok(2 << 20));
+        assert_eq!(parse_rate("0"), Ok(0), "0 is unlimited");
+        assert_eq!(parse_rate("0KiB/s"), Ok(0));
+    }
+
+    #[test]
+    fn parse_rate_takes_fractions_in_binary_units() {
+        assert_eq!(parse_rate("1.5MB/s"), Ok(1_572_864));
+        assert_eq!(parse_rate("1.5MiB/s"), Ok(1_572_864));
+        assert_eq!(parse_rate("0.5k"), Ok(512));
+        assert_eq!(parse_rate(".25KiB/s"), Ok(256));
+        assert_eq!(parse_rate("1.0001k"), Ok(1024), "rounded to the byte");
+    }
+
+    #[test]
+    fn parse_rate_refuses_what_is_not_a_rate() {
+        for bad in [
+            "",
+            "fast",
+            "10MiB/h",
+            "-1MiB/s",
+            "1.2.3MiB/s",
+            "1e3",
+            "MiB/s",
+            "/s",
+            "0.4",
+            "10 parsecs/s",
+            "NaN",
+            "inf",
+            "99999999999GiB/s",
+        ] {
+            let error = parse_rate(bad).expect_err(bad);
+            assert!(error.contains("is not a rate"), "{bad}: {error}");
+        }
     }
 
     #[test]
@@ -147,6 +193,14 @@ mod tests {
         assert!(parse_size("12 parsecs").is_err());
         assert!(parse_size("99999999999999999999").is_err());
         assert!(parse_size("99999999999G").is_err());
+        assert_eq!(parse_size("1.5 MiB"), Ok(3 << 19));
+        assert!(parse_size("0.4").unwrap_err().contains("less than a byte"));
+        assert!(parse_size("1..5k").is_err());
+        assert!(
+            parse_size("17179869184.5G")
+                .unwrap_err()
+                .contains("too large")
+        );
     }
 
     #[test]

@@ -8,10 +8,14 @@ use tracing_subscriber::fmt::MakeWriter;
 
 use crate::console::Console;
 
-/// The filter for `-v` repeated `verbosity` times, when `RUST_LOG` is not set.
+/// The filter for `-v` repeated `verbosity` times, when `RUST_LOG` is not set. Without `-v`
+/// the engine's warnings about trackers are left out: the runner tells the user about
+/// trackers itself, in one line each ([`crate::trackers`]).
 fn default_filter(verbosity: u8) -> &'static str {
     match verbosity {
-        0 => "warn",
+        0 => {
+            "warn,bt_engine::actors::announcer=error,bt_engine::actors::supervisor::trackers=error"
+        }
         1 => "warn,bt_engine=info,bt_cli=info",
         2 => "info,bt_engine=debug,bt_cli=debug",
         _ => "debug,bt_engine=trace,bt_cli=trace",
@@ -75,7 +79,8 @@ mod tests {
     #[test]
     fn each_v_raises_the_level() {
         let levels: Vec<_> = (0..4).map(default_filter).collect();
-        assert_eq!(levels[0], "warn");
+        assert!(levels[0].starts_with("warn,"));
+        assert!(levels[0].contains("bt_engine::actors::announcer=error"));
         assert!(levels[1].contains("bt_engine=info"));
         assert!(levels[2].contains("bt_engine=debug"));
         assert!(levels[3].contains("bt_engine=trace"));

@@ -50,6 +50,10 @@ pub enum EngineError {
         /// Pieces the length and piece length make.
         pieces: u32,
     },
+    /// Metadata fetched for a magnet link hashes to its info-hash but is not a valid info
+    /// dictionary (an unsafe path, a bad piece length, ...): the torrent itself is broken.
+    #[error("invalid metadata: {0}")]
+    InvalidMetadata(String),
     /// The session already has this torrent.
     #[error("torrent {0} is already added")]
     DuplicateTorrent(InfoHash),

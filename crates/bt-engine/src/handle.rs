@@ -30,6 +30,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix::{Actor, Addr};
+use bt_proto::magnet::MagnetLink;
 use bt_proto::metainfo::Metainfo;
 use bt_proto::{InfoHash, PeerId};
 use tokio::sync::broadcast;
@@ -37,11 +38,10 @@ use tokio::sync::broadcast;
 use crate::EngineError;
 use crate::actors::census::{ActorCensus, ActorKind};
 use crate::actors::session::msg::{
-    AddTorrent, GetTorrent, ListTorrents, RemoveTorrent, Shutdown, TorrentLink,
+    AddMagnet, AddTorrent, GetTorrentEvents, GetTorrentStats, ListTorrents, PauseTorrent,
+    RemoveTorrent, ResumeTorrent, Shutdown,
 };
 use crate::actors::session::{Session as SessionActor, SessionSetup};
-use crate::actors::supervisor::TorrentSupervisor;
-use crate::actors::supervisor::msg::{GetStats, Pause, Resume};
 use crate::config::EngineConfig;
 use crate::strategies::Strategies;
 use crate::torrent::{TorrentEvent, TorrentStats};
@@ -168,12 +168,7 @@ impl Session {
         metainfo: Metainfo,
         options: AddTorrentOptions,
     ) -> Result<TorrentHandle, EngineError> {
-        if !options.download_dir.is_dir() {
-            return Err(EngineError::DownloadDir(format!(
-                "{} is not a directory",
-                options.download_dir.display()
-            )));
-        }
+        check_download_dir(&options)?;
         let link = self
             .actor
             .send(AddTorrent {
@@ -184,13 +179,56 @@ impl Session {
                 files: options.files,
             })
             .await??;
-        Ok(TorrentHandle::from(link))
+        Ok(self.handle(link.info_hash, link.events))
+    }
+
+    /// Adds a magnet link (BEP 9): the torrent starts in
+    /// [`TorrentState::FetchingMetadata`](crate::TorrentState::FetchingMetadata), finds peers
+    /// through the link's `tr=` trackers, its `x.pe=` peers (IP literals) and, with
+    /// `dht.enabled`, the DHT, fetches the info dictionary from them and checks it against
+    /// the info-hash, then goes on like a torrent added with [`Session::add_torrent`] with
+    /// the same `options` (a `MetadataReceived` event marks the switch; `options.files` is
+    /// checked against the metadata then). The handle serves the torrent throughout.
+    pub async fn add_magnet(
+        &self,
+        magnet: MagnetLink,
+        options: AddTorrentOptions,
+    ) -> Result<TorrentHandle, EngineError> {
+        check_download_dir(&options)?;
+        let info_hash = magnet.info_hash;
+        let events = self
+            .actor
+            .send(AddMagnet {
+                magnet,
+                download_dir: options.download_dir,
+                paused: options.paused,
+                strategies: options.strategies,
+                files: options.files,
+            })
+            .await??;
+        Ok(self.handle(info_hash, events))
     }
 
     /// The torrent with this info-hash, if the session has it.
     pub async fn torrent(&self, info_hash: InfoHash) -> Option<TorrentHandle> {
-        let link = self.actor.send(GetTorrent { info_hash }).await.ok()??;
-        Some(TorrentHandle::from(link))
+        let events = self
+            .actor
+            .send(GetTorrentEvents { info_hash })
+            .await
+            .ok()??;
+        Some(self.handle(info_hash, events))
+    }
+
+    fn handle(
+        &self,
+        info_hash: InfoHash,
+        events: broadcast::Sender<TorrentEvent>,
+    ) -> TorrentHandle {
+        TorrentHandle {
+            info_hash,
+            session: self.actor.clone(),
+            events,
+        }
     }
 
     /// Every torrent's info-hash.
@@ -252,22 +290,25 @@ impl Session {
     }
 }
 
-/// A handle to one torrent of a [`Session`]. Cheap to clone.
+/// Fails unless the options' download directory exists.
+fn check_download_dir(options: &AddTorrentOptions) -> Result<(), EngineError> {
+    if options.download_dir.is_dir() {
+        return Ok(());
+    }
+    Err(EngineError::DownloadDir(format!(
+        "{} is not a directory",
+        options.download_dir.display()
+    )))
+}
+
+/// A handle to one torrent of a [`Session`]. Cheap to clone. Requests go through the
+/// session to whichever actor runs the torrent, so a magnet link's handle keeps working once
+/// the metadata arrived.
 #[derive(Debug, Clone)]
 pub struct TorrentHandle {
     info_hash: InfoHash,
-    supervisor: Addr<TorrentSupervisor>,
+    session: Addr<SessionActor>,
     events: broadcast::Sender<TorrentEvent>,
-}
-
-impl From<TorrentLink> for TorrentHandle {
-    fn from(link: TorrentLink) -> Self {
-        Self {
-            info_hash: link.info_hash,
-            supervisor: link.supervisor,
-            events: link.events,
-        }
-    }
 }
 
 impl TorrentHandle {
@@ -285,16 +326,19 @@ impl TorrentHandle {
 
     /// The torrent's statistics now.
     pub async fn stats(&self) -> Result<TorrentStats, EngineError> {
-        Ok(self.supervisor.send(GetStats).await?)
+        let info_hash = self.info_hash;
+        self.session.send(GetTorrentStats { info_hash }).await?
     }
 
     /// Closes every connection, announces `stopped`, and stays idle until resumed.
     pub async fn pause(&self) -> Result<(), EngineError> {
-        Ok(self.supervisor.send(Pause).await?)
+        let info_hash = self.info_hash;
+        self.session.send(PauseTorrent { info_hash }).await?
     }
 
     /// Announces `started` and connects again after a pause.
     pub async fn resume(&self) -> Result<(), EngineError> {
-        Ok(self.supervisor.send(Resume).await?)
+        let info_hash = self.info_hash;
+        self.session.send(ResumeTorrent { info_hash }).await?
     }
 }

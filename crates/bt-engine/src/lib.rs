@@ -14,6 +14,8 @@
 //! - [`config`]: [`EngineConfig`], every tunable, loaded from defaults, TOML and `BT_*` variables.
 //! - `error`: [`EngineError`], the torrent-fatal errors (peer errors are [`peer::PeerError`]).
 //! - `handle`: the embedding API, [`Session`], [`TorrentHandle`], [`AddTorrentOptions`].
+//! - [`metadata`]: fetching a magnet link's metadata from peers (BEP 9) as a pure struct the
+//!   metadata fetcher actor drives.
 //! - [`peer`]: the sans-IO peer-wire state machine, codec, handshake and rate meters that each
 //!   connection's actor drives.
 //! - [`picker`]: piece picking (rarest-first, random, sequential; endgame; strikes and bans) as a
@@ -38,6 +40,7 @@ pub mod choker;
 pub mod config;
 mod error;
 mod handle;
+pub mod metadata;
 pub mod peer;
 pub mod picker;
 pub mod selection;

@@ -7,6 +7,12 @@
 //! factory in [`AddTorrentOptions::strategies`](crate::AddTorrentOptions): the supervisor calls
 //! it once, when the torrent's checking is done, with everything the strategy needs to start.
 //!
+//! The seed in each context is fresh from the OS unless the embedder fixed one with
+//! [`Strategies::with_seed`]: then the choker's and the picker's seeds are derived from it and
+//! the info-hash, so an experiment that gives every peer its own seed replays the same random
+//! draws (optimistic unchokes, tie-breaks, random piece orders) from run to run, as far as the
+//! timing of the network allows.
+//!
 //! ```
 //! use std::time::Instant;
 //! use bt_engine::choker::{ChokeDecision, ChokePeer, ChokeStrategy, TorrentMode, UnchokeReason};
@@ -53,8 +59,7 @@ pub struct ChokerContext {
     pub info_hash: InfoHash,
     /// The session's choking tunables (slots, intervals, snub time-out).
     pub config: ChokeConfig,
-    /// A fresh random seed for the strategy's draws (a factory may ignore it and use its own,
-    /// to replay an experiment).
+    /// The seed for the strategy's draws: fresh, or derived from [`Strategies::with_seed`].
     pub seed: u64,
 }
 
@@ -77,7 +82,7 @@ pub struct PickerContext {
     pub have: Bitfield,
     /// The session's picking tunables (order, pieces in flight, endgame, strikes).
     pub config: PickerConfig,
-    /// A fresh random seed for the picker's draws.
+    /// The seed for the picker's draws: fresh, or derived from [`Strategies::with_seed`].
     pub seed: u64,
 }
 
@@ -102,12 +107,21 @@ pub type PickerFactory = Arc<dyn Fn(PickerContext) -> Box<dyn PiecePicker> + Sen
 
 /// The embedder's strategies for one torrent; `None` means the configured built-in one.
 ///
-/// Two values are equal when they hold the same factories (by pointer), so options that
-/// hold them can still be compared.
+/// Two values are equal when they hold the same factories (by pointer) and the same seed, so
+/// options that hold them can still be compared.
 #[derive(Clone, Default)]
 pub struct Strategies {
     choker: Option<ChokerFactory>,
     picker: Option<PickerFactory>,
+    /// The embedder's seed, from which the contexts' seeds are derived; `None`: fresh ones.
+    seed: Option<u64>,
+}
+
+/// Tells the choker's seed from the picker's when both derive from one seed.
+#[derive(Debug, Clone, Copy)]
+enum SeedUse {
+    Choker = 1,
+    Picker = 2,
 }
 
 impl Strategies {
@@ -127,6 +141,46 @@ impl Strategies {
     ) -> Self {
         self.picker = Some(Arc::new(factory));
         self
+    }
+
+    /// Seeds the random draws of the torrent's choker and picker (built-in or the embedder's,
+    /// through their context's `seed`) from `seed` instead of fresh OS randomness, so that a
+    /// run can be replayed. Give each peer of an experiment its own seed: two peers with the
+    /// same seed draw alike.
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// The seed [`with_seed`](Self::with_seed) set, if any.
+    pub fn seed(&self) -> Option<u64> {
+        self.seed
+    }
+
+    /// The seed of the choker of torrent `info_hash`: derived from the embedder's seed and
+    /// the info-hash, or fresh if there is none.
+    pub fn choker_seed(&self, info_hash: &InfoHash) -> u64 {
+        self.derive_seed(info_hash, SeedUse::Choker)
+    }
+
+    /// The seed of the picker of torrent `info_hash`; see [`choker_seed`](Self::choker_seed).
+    pub fn picker_seed(&self, info_hash: &InfoHash) -> u64 {
+        self.derive_seed(info_hash, SeedUse::Picker)
+    }
+
+    fn derive_seed(&self, info_hash: &InfoHash, usage: SeedUse) -> u64 {
+        let Some(seed) = self.seed else {
+            return rand::random();
+        };
+        // SplitMix64 steps over the seed, the use and the info-hash: nearby seeds (peer 1,
+        // peer 2) give unrelated streams, and one seed gives each torrent its own.
+        let mut state = mix(seed ^ mix(usage as u64));
+        for chunk in info_hash.0.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            state = mix(state ^ u64::from_le_bytes(word));
+        }
+        state
     }
 
     /// The torrent's choking strategy: the embedder's, or the built-in one `setting` names.
@@ -158,12 +212,21 @@ impl Strategies {
     }
 }
 
+/// One step of SplitMix64 (Steele, Lea and Flood 2014): a bijection that scatters its input.
+fn mix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 impl fmt::Debug for Strategies {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let show = |custom: bool| if custom { "custom" } else { "configured" };
         f.debug_struct("Strategies")
             .field("choker", &show(self.choker.is_some()))
             .field("picker", &show(self.picker.is_some()))
+            .field("seed", &self.seed)
             .finish()
     }
 }
@@ -177,125 +240,13 @@ impl PartialEq for Strategies {
                 _ => false,
             }
         }
-        same(&self.choker, &other.choker) && same(&self.picker, &other.picker)
+        same(&self.choker, &other.choker)
+            && same(&self.picker, &other.picker)
+            && self.seed == other.seed
     }
 }
 
 impl Eq for Strategies {}
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::choker::test_support::{at, interested_peer};
-    use crate::choker::{ChokeDecision, ChokePeer, TorrentMode};
-    use crate::picker::PieceOrder;
-
-    fn choker_context() -> ChokerContext {
-        ChokerContext {
-            info_hash: InfoHash([1; 20]),
-            config: ChokeConfig::default(),
-            seed: 3,
-        }
-    }
-
-    fn picker_context(order: PieceOrder) -> PickerContext {
-        let lengths = Lengths::new(10 * 16_384, 16_384).expect("valid geometry");
-        PickerContext {
-            info_hash: InfoHash([1; 20]),
-            lengths,
-            have: Bitfield::new(10),
-            config: PickerConfig {
-                order,
-                ..PickerConfig::default()
-            },
-            seed: 3,
-        }
-    }
-
-    #[test]
-    fn the_configured_choker_is_built_by_name() {
-        let strategies = Strategies::default();
-        let names = [
-            (ChokeStrategySetting::TitForTat, "tit-for-tat"),
-            (ChokeStrategySetting::UnchokeAll, "unchoke-all"),
-            (ChokeStrategySetting::Random, "random"),
-            (ChokeStrategySetting::FreeRider, "free-rider"),
-        ];
-        for (setting, name) in names {
-            assert_eq!(strategies.choker(setting, choker_context()).name(), name);
-        }
-    }
-
-    #[derive(Debug)]
-    struct Nobody;
-
-    impl ChokeStrategy for Nobody {
-        fn rechoke(
-            &mut self,
-            _: &[ChokePeer],
-            _: TorrentMode,
-            _: std::time::Instant,
-        ) -> ChokeDecision {
-            ChokeDecision::default()
-        }
-        fn name(&self) -> &'static str {
-            "nobody"
-        }
-    }
-
-    #[test]
-    fn a_custom_choker_overrides_the_setting() {
-        let strategies = Strategies::default().with_choker(|_| Box::new(Nobody));
-        let mut choker = strategies.choker(ChokeStrategySetting::UnchokeAll, choker_context());
-        assert_eq!(choker.name(), "nobody");
-        let peers = [interested_peer(1, 0)];
-        assert!(
-            choker
-                .rechoke(&peers, TorrentMode::Leeching, at(0))
-                .unchoked()
-                .is_empty()
-        );
-    }
-
-    #[test]
-    fn the_picker_follows_the_configured_order_or_the_factory() {
-        let strategies = Strategies::default();
-        let mut picker = strategies
-            .picker(picker_context(PieceOrder::Sequential))
-            .expect("a picker");
-        let peer = crate::choker::PeerKey(1);
-        picker.peer_have_all(peer);
-        let first = picker.pick_blocks(peer, 1);
-        assert_eq!(first[0].piece.get(), 0, "sequential starts at piece 0");
-        let custom = Strategies::default().with_picker(|context| {
-            let mut config = context.config.clone();
-            config.max_pieces_in_flight = 1;
-            let context = PickerContext { config, ..context };
-            Box::new(context.standard_picker().expect("valid context"))
-        });
-        let mut picker = custom
-            .picker(picker_context(PieceOrder::Sequential))
-            .expect("a picker");
-        picker.peer_have_all(peer);
-        assert_eq!(
-            picker.pick_blocks(peer, 5).len(),
-            1,
-            "one piece of one block in flight"
-        );
-    }
-
-    #[test]
-    fn strategies_compare_by_factory_identity() {
-        let custom = Strategies::default().with_choker(|_| Box::new(Nobody));
-        assert_eq!(custom, custom.clone());
-        assert_ne!(custom, Strategies::default());
-        assert_ne!(
-            custom,
-            Strategies::default().with_choker(|_| Box::new(Nobody))
-        );
-        assert_eq!(
-            format!("{custom:?}"),
-            r#"Strategies { choker: "custom", picker: "configured" }"#
-        );
-    }
-}
+mod tests;

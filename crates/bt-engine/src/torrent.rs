@@ -14,6 +14,9 @@ use crate::EngineError;
 /// Where a torrent is in its life.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TorrentState {
+    /// A magnet link's torrent: fetching the info dictionary from peers (BEP 9) before
+    /// anything else; its statistics know no pieces yet.
+    FetchingMetadata,
     /// Hashing the data already on disk to find the pieces we have (resume).
     Checking,
     /// Fetching the pieces we lack (and serving those we have).
@@ -35,6 +38,8 @@ pub struct PeerInfo {
     pub addr: SocketAddr,
     /// The peer id from its handshake.
     pub peer_id: PeerId,
+    /// The client name and version from its extension handshake (BEP 10 `v`), if it sent one.
+    pub client: Option<String>,
     /// Whether we dialled it (true) or it dialled us.
     pub outgoing: bool,
     /// Payload bytes received from it so far.
@@ -150,6 +155,15 @@ pub struct TorrentStats {
     pub trackers: Vec<TrackerInfo>,
 }
 
+impl TorrentStats {
+    /// Whether every wanted piece is verified on disk (every piece, unless only some files
+    /// were asked for). False while a magnet link's metadata is being fetched (no pieces are
+    /// known then; a torrent always has at least one) and during the resume check.
+    pub fn is_complete(&self) -> bool {
+        self.pieces_total > 0 && self.left == 0
+    }
+}
+
 /// Something that happened to a torrent, for subscribers
 /// ([`TorrentHandle::subscribe`](crate::TorrentHandle::subscribe)).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,6 +195,16 @@ pub enum TorrentEvent {
     /// Every piece is verified on disk, and the files are synced to stable storage (sent once
     /// per run, also for a torrent found complete by the resume check).
     Completed,
+    /// A magnet link's metadata arrived from peers and hashes to its info-hash; the torrent
+    /// goes on to check its files and download.
+    MetadataReceived {
+        /// The torrent's name from the metadata.
+        name: String,
+        /// Its piece length in bytes.
+        piece_length: u32,
+        /// Whether it is private (BEP 27): then only its trackers find peers from now on.
+        private: bool,
+    },
     /// The files written so far are on stable storage (`fdatasync`), so a crash of the
     /// machine loses none of the verified pieces: sent before [`TorrentEvent::Completed`],
     /// after a pause, and when the torrent stops (session shutdown or removal).

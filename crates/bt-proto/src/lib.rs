@@ -14,6 +14,9 @@
 //!   every field and path component, and the info-hash.
 //! - [`create`]: building a metainfo from a file or directory, hashing its pieces.
 //! - [`magnet`]: magnet URIs (BEP 9): `xt=urn:btih:` in hex or base32, `dn`, `tr`, `x.pe`.
+//! - [`ext`]: what the BEP 10 extension protocol carries: the extension handshake, BEP 9
+//!   `ut_metadata` messages and the [`ext::MetadataAssembler`], BEP 11 `ut_pex`, and the BEP 6
+//!   allowed-fast set.
 //! - [`wire`]: the peer wire protocol: handshake, BEP 3 messages, BEP 5 `port`, BEP 6 fast
 //!   extension, BEP 10 extended envelope; a length-limited incremental decoder.
 //! - [`tracker`]: HTTP tracker announce/scrape URLs and responses (BEP 3, BEP 23, BEP 7) and UDP
@@ -26,6 +29,7 @@
 pub mod bencode;
 pub mod bitfield;
 pub mod create;
+pub mod ext;
 pub mod geometry;
 pub mod magnet;
 pub mod metainfo;

@@ -9,15 +9,21 @@ use std::time::Duration;
 use bt_engine::proto::PeerId;
 
 use super::{
-    CSV_HEADER, PeerClass, PeerRecord, RarestSample, RunResult, RunSpec, parse_choker,
-    parse_picker, plot_completion, plot_rarest, summary_table, write_csv,
+    CSV_HEADER, PeerClass, PeerRecord, RarestSample, RunEnd, RunResult, RunSpec, plot_completion,
+    plot_rarest, summary_table, write_csv,
 };
 
-/// The columns of `rarest.csv`: the copies of pieces over time, every run.
-pub const RAREST_HEADER: &str = "run,t_s,min_copies,mean_copies,complete_leechers";
+/// The columns of `rarest.csv`: the copies of pieces among the sharers in the swarm over
+/// time, every run (see [`RarestSample`]).
+pub const RAREST_HEADER: &str = "run,t_s,min_copies,mean_copies,complete_sharers,\
+downloading_sharers,seeder_present,lost_pieces";
+
+/// The columns of `runs.csv`: a row per run, what the peers' CSVs do not say.
+pub const RUNS_HEADER: &str = "run,wall_s,end,seeder_left_s";
 
 /// Writes, into `dir` (created if missing): per run `NAME.csv` and `NAME_completion.svg`; for
-/// all runs `rarest.csv`, `rarest.svg` and `summary.md`. Returns the paths written.
+/// all runs `runs.csv`, `rarest.csv`, `rarest.svg` and `summary.md`. Returns the paths
+/// written.
 pub fn write_outputs(results: &[RunResult], dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)?;
     let mut written = Vec::new();
@@ -29,6 +35,24 @@ pub fn write_outputs(results: &[RunResult], dir: &Path) -> anyhow::Result<Vec<Pa
         plot_completion(result, &svg)?;
         written.push(svg);
     }
+    let runs = dir.join("runs.csv");
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&runs)?);
+    writeln!(file, "{RUNS_HEADER}")?;
+    for result in results {
+        let left = result
+            .seeder_left
+            .map(|d| format!("{:.3}", d.as_secs_f64()));
+        writeln!(
+            file,
+            "{},{:.3},{},{}",
+            result.name,
+            result.wall.as_secs_f64(),
+            result.end.name(),
+            left.unwrap_or_default()
+        )?;
+    }
+    file.flush()?;
+    written.push(runs);
     let rarest = dir.join("rarest.csv");
     let mut file = std::io::BufWriter::new(std::fs::File::create(&rarest)?);
     writeln!(file, "{RAREST_HEADER}")?;
@@ -36,12 +60,15 @@ pub fn write_outputs(results: &[RunResult], dir: &Path) -> anyhow::Result<Vec<Pa
         for s in &result.samples {
             writeln!(
                 file,
-                "{},{:.3},{},{:.3},{}",
+                "{},{:.3},{},{:.3},{},{},{},{}",
                 result.name,
                 s.at.as_secs_f64(),
                 s.min_copies,
                 s.mean_copies,
-                s.complete
+                s.complete,
+                s.downloading,
+                u8::from(s.seeder_present),
+                s.lost
             )?;
         }
     }
@@ -56,44 +83,64 @@ pub fn write_outputs(results: &[RunResult], dir: &Path) -> anyhow::Result<Vec<Pa
     Ok(written)
 }
 
-/// Reads back the runs [`write_outputs`] wrote into `dir` (their CSVs), in the order of
-/// `rarest.csv`, to draw the plots and the summary again without running anything. What the
-/// CSVs do not hold is approximated: the wall time is the last sample's time, peer ids are
-/// zero, and `payload_len` must be given.
+/// Reads back the runs [`write_outputs`] wrote into `dir` (`runs.csv`, then each run's CSV
+/// and its samples in `rarest.csv`), in the order of `runs.csv`, to draw the plots and the
+/// summary again without running anything. Peer ids are not in the files (they read back as
+/// zero), nor the custom strategies' factories, and `payload_len` must be given.
 pub fn load_outputs(dir: &Path, payload_len: u64) -> anyhow::Result<Vec<RunResult>> {
-    let rarest = std::fs::read_to_string(dir.join("rarest.csv"))?;
+    let runs = std::fs::read_to_string(dir.join("runs.csv"))?;
+    let mut lines = runs.lines();
+    anyhow::ensure!(
+        lines.next() == Some(RUNS_HEADER),
+        "runs.csv: unknown header"
+    );
     let mut results: Vec<RunResult> = Vec::new();
-    for line in rarest.lines().skip(1) {
+    for line in lines {
         let f: Vec<&str> = line.split(',').collect();
-        anyhow::ensure!(f.len() == 5, "rarest.csv: bad line {line:?}");
-        let at = Duration::from_secs_f64(f[1].parse()?);
+        anyhow::ensure!(f.len() == 4, "runs.csv: bad line {line:?}");
+        let csv = std::fs::read_to_string(dir.join(format!("{}.csv", f[0])))?;
+        let mut result = parse_run(f[0], &csv, payload_len)?;
+        result.wall = Duration::from_secs_f64(f[1].parse()?);
+        result.end = RunEnd::ALL
+            .into_iter()
+            .find(|e| e.name() == f[2])
+            .ok_or_else(|| anyhow::anyhow!("runs.csv: unknown end {:?}", f[2]))?;
+        result.seeder_left = match f[3] {
+            "" => None,
+            s => Some(Duration::from_secs_f64(s.parse()?)),
+        };
+        results.push(result);
+    }
+    let rarest = std::fs::read_to_string(dir.join("rarest.csv"))?;
+    let mut lines = rarest.lines();
+    anyhow::ensure!(
+        lines.next() == Some(RAREST_HEADER),
+        "rarest.csv: unknown header"
+    );
+    for line in lines {
+        let f: Vec<&str> = line.split(',').collect();
+        anyhow::ensure!(f.len() == 8, "rarest.csv: bad line {line:?}");
         let sample = RarestSample {
-            at,
+            at: Duration::from_secs_f64(f[1].parse()?),
             min_copies: f[2].parse()?,
             mean_copies: f[3].parse()?,
             complete: f[4].parse()?,
+            downloading: f[5].parse()?,
+            seeder_present: f[6] == "1",
+            lost: f[7].parse()?,
         };
-        if results.last().is_none_or(|r| r.name != f[0]) {
-            let csv = std::fs::read_to_string(dir.join(format!("{}.csv", f[0])))?;
-            results.push(parse_run(f[0], &csv, payload_len)?);
-        }
-        if let Some(result) = results.last_mut() {
-            result.samples.push(sample);
-            result.wall = at;
-        }
+        let result = results
+            .iter_mut()
+            .find(|r| r.name == f[0])
+            .ok_or_else(|| anyhow::anyhow!("rarest.csv: run {:?} not in runs.csv", f[0]))?;
+        result.samples.push(sample);
     }
     Ok(results)
 }
 
 /// One run's CSV, without its samples.
 fn parse_run(name: &str, csv: &str, payload_len: u64) -> anyhow::Result<RunResult> {
-    let (choker, picker) = name
-        .split_once('_')
-        .ok_or_else(|| anyhow::anyhow!("run name {name:?} is not choker_picker"))?;
-    let spec = RunSpec {
-        choker: parse_choker(choker)?,
-        picker: parse_picker(picker)?,
-    };
+    let spec = RunSpec::from_name(name);
     let mut lines = csv.lines();
     anyhow::ensure!(
         lines.next() == Some(CSV_HEADER),
@@ -150,6 +197,8 @@ fn parse_run(name: &str, csv: &str, payload_len: u64) -> anyhow::Result<RunResul
         peers,
         samples: Vec::new(),
         wall: Duration::ZERO,
+        end: RunEnd::TimedOut,
+        seeder_left: None,
         payload_len,
         capacities,
     })
@@ -174,18 +223,19 @@ mod tests {
             rec.piece_verified(free, piece, secs(3 + 2 * u64::from(piece)));
             rec.sample(secs(2 + u64::from(piece)));
         }
+        rec.peer_left(0);
+        rec.sample(secs(6));
         rec.totals(0, 4_000, 0);
         rec.totals(fast, 3_000, 1_000);
         let (peers, samples) = rec.finish();
-        let spec = RunSpec {
-            choker: ChokeStrategySetting::TitForTat,
-            picker: PieceOrderSetting::Random,
-        };
+        let spec = RunSpec::new(ChokeStrategySetting::TitForTat, PieceOrderSetting::Random);
         RunResult {
             name: spec.name(),
             spec,
             peers,
-            wall: samples.last().map(|s| s.at).unwrap_or_default(),
+            wall: Duration::from_millis(6_500),
+            end: RunEnd::Stalled,
+            seeder_left: Some(Duration::from_millis(5_250)),
             samples,
             payload_len: 1_000,
             capacities: PeerClass::ALL.into_iter().map(|c| (c, 7)).collect(),
@@ -201,6 +251,9 @@ mod tests {
         assert_eq!(loaded.len(), 1);
         assert_eq!(summary_table(&loaded), summary_table(&original));
         assert_eq!(loaded[0].samples, original[0].samples);
+        assert_eq!(loaded[0].end, RunEnd::Stalled);
+        assert_eq!(loaded[0].seeder_left, original[0].seeder_left);
+        assert_eq!(loaded[0].wall, original[0].wall);
         assert_eq!(choker_name(loaded[0].spec.choker), "tit-for-tat");
         let incomplete = loaded[0].peers.iter().filter(|p| p.completed.is_none());
         assert_eq!(incomplete.count(), 1, "the slow leecher never completed");

@@ -71,7 +71,7 @@ pub fn plot_completion(result: &RunResult, path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The copies of the rarest piece among the leechers still downloading over time, one line
+/// The copies of the rarest piece among the sharers still downloading over time, one line
 /// per run, written to `path`.
 pub fn plot_rarest(results: &[RunResult], path: &Path) -> anyhow::Result<()> {
     let root = SVGBackend::new(path, (760, 440)).into_drawing_area();
@@ -88,7 +88,7 @@ pub fn plot_rarest(results: &[RunResult], path: &Path) -> anyhow::Result<()> {
         .max(1);
     let mut chart = ChartBuilder::on(&root)
         .caption(
-            "copies of the rarest piece among the leechers still downloading",
+            "copies of the rarest piece among the sharers still downloading",
             ("sans-serif", 20),
         )
         .margin(12)

@@ -4,3 +4,5 @@
 mod choker_lab;
 // A reduced run of the swarm lab: the shape of its CSVs, plots and summary.
 mod swarm_lab;
+// docs/EXPERIMENTS.md still shows a compiled custom strategy.
+mod docs;

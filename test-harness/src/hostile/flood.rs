@@ -18,9 +18,10 @@ pub struct RequestFlood {
 }
 
 impl Default for RequestFlood {
-    /// Ten times libtorrent's (and the engine's default) queue limit of 250.
+    /// Ten times the engine's default queue limit of 2,000 (`peer.max_peer_requests`,
+    /// libtorrent's `max_allowed_in_request_queue` too).
     fn default() -> Self {
-        Self { requests: 2_500 }
+        Self { requests: 20_000 }
     }
 }
 

@@ -92,37 +92,18 @@ impl SwarmMember {
         Ok(self.torrent.stats().await?)
     }
 
-    /// Waits until `pred` holds for the torrent's statistics, checking after every event;
-    /// fails after `timeout`, or at once if the torrent enters its error state.
+    /// Waits until `pred` holds for the torrent's statistics (see [`wait_for_stats`]).
     pub async fn wait_until(
         &self,
         timeout: Duration,
         pred: impl Fn(&TorrentStats) -> bool,
     ) -> anyhow::Result<TorrentStats> {
-        let mut events = self.torrent.subscribe();
-        let work = async {
-            loop {
-                let stats = self.stats().await?;
-                if let TorrentState::Error(error) = &stats.state {
-                    bail!("torrent failed: {error}");
-                }
-                if pred(&stats) {
-                    return Ok(stats);
-                }
-                match events.recv().await {
-                    Ok(_) | Err(RecvError::Lagged(_)) => {}
-                    Err(RecvError::Closed) => bail!("the torrent stopped"),
-                }
-            }
-        };
-        tokio::time::timeout(timeout, work)
-            .await
-            .map_err(|_| anyhow!("condition not met within {timeout:?}"))?
+        wait_for_stats(&self.torrent, timeout, pred).await
     }
 
     /// Waits until every piece is verified.
     pub async fn wait_complete(&self, timeout: Duration) -> anyhow::Result<TorrentStats> {
-        self.wait_until(timeout, |s| s.pieces_have == s.pieces_total)
+        self.wait_until(timeout, TorrentStats::is_complete)
             .await
             .context("waiting for the download to complete")
     }
@@ -168,4 +149,33 @@ impl SwarmMember {
     pub fn take_dir(&mut self) -> Option<TempDir> {
         self._temp.take()
     }
+}
+
+/// Waits until `pred` holds for `torrent`'s statistics, checking after every event; fails
+/// after `timeout`, or at once if the torrent enters its error state or stops. For torrents
+/// outside a [`Swarm`](super::Swarm) too (a magnet added to a plain `Session`).
+pub async fn wait_for_stats(
+    torrent: &TorrentHandle,
+    timeout: Duration,
+    pred: impl Fn(&TorrentStats) -> bool,
+) -> anyhow::Result<TorrentStats> {
+    let mut events = torrent.subscribe();
+    let work = async {
+        loop {
+            let stats = torrent.stats().await?;
+            if let TorrentState::Error(error) = &stats.state {
+                bail!("torrent failed: {error}");
+            }
+            if pred(&stats) {
+                return Ok(stats);
+            }
+            match events.recv().await {
+                Ok(_) | Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => bail!("the torrent stopped"),
+            }
+        }
+    };
+    tokio::time::timeout(timeout, work)
+        .await
+        .map_err(|_| anyhow!("condition not met within {timeout:?}"))?
 }

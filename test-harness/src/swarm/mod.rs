@@ -48,7 +48,7 @@ use bt_proto::metainfo::Metainfo;
 
 pub use files::assert_same_tree;
 pub use matrix::TransferMatrix;
-pub use member::{Role, SwarmMember};
+pub use member::{Role, SwarmMember, wait_for_stats};
 
 use crate::{MockTracker, MockTrackerConfig, Payload, PayloadSpec};
 

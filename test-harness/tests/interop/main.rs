@@ -3,7 +3,8 @@
 //! seeder, each with a single-file torrent and with the multi-file tree (nested folders, an
 //! empty file, a piece across three files). The files must come out byte for byte, and
 //! libtorrent's own figures must show the transfer. A mixed swarm of both clients completes
-//! too.
+//! too. Without any tracker, a bare magnet link downloads from a libtorrent seeder found
+//! through the mainline DHT alone.
 //!
 //! A machine without libtorrent fails these tests with the install hint
 //! (`apt-get install python3-libtorrent`); `.ci/run` installs it.
@@ -16,6 +17,11 @@ use bt_proto::tracker::AnnounceEvent;
 use bt_test_harness::{
     LibtorrentPeer, PayloadSpec, Swarm, TrackerKind, assert_same_tree, reference::LtState,
 };
+
+// The protocol extensions (BEP 6, 9, 10) with libtorrent, through scripts/lt_ext.py.
+mod ext;
+// A bare magnet link from a libtorrent seeder found through the DHT alone (BEP 5, 9).
+mod dht;
 
 /// Bounds every wait; libtorrent checks, announces and transfers these payloads in seconds.
 const TIMEOUT: Duration = Duration::from_secs(30);

@@ -1,12 +1,14 @@
 //! Downloads with no tracker at all: the sessions run DHT nodes (`dht.enabled`) that join
-//! through one bt-dht node on loopback, and find each other through it.
+//! through one bt-dht node on loopback, and find each other through it, for a torrent and
+//! for a magnet link's metadata.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context;
 use bt_dht::{DhtConfig, DhtHandle, DhtNode};
-use bt_engine::EngineConfig;
+use bt_engine::{AddTorrentOptions, EngineConfig, Session};
+use bt_proto::magnet::MagnetLink;
 use bt_test_harness::{Payload, PayloadSpec, Role, Swarm, SwarmMember, assert_same_tree};
 
 use crate::logs;
@@ -111,6 +113,67 @@ async fn a_private_torrent_never_uses_the_dht() -> anyhow::Result<()> {
     anyhow::ensure!(stats.pieces_have == 0, "the private torrent found a peer");
     seeder.stop(TIMEOUT).await?;
     leecher.stop(TIMEOUT).await?;
+    router.shutdown().await?;
+    Ok(())
+}
+
+/// A magnet link that names nothing but the info-hash: its metadata fetch finds the seeder
+/// through the DHT, and the torrent then downloads the one file asked for (`files`, applied
+/// once the metadata is there) and counts as complete without the others.
+#[actix::test]
+async fn a_bare_magnet_link_fetches_through_the_dht_and_downloads_the_picked_file()
+-> anyhow::Result<()> {
+    logs();
+    let router = DhtNode::start(DhtConfig::loopback(&[])).await?;
+    let payload = Payload::generate(&PayloadSpec::multi_file_tree("dht-magnet"), 8)?;
+    let config = dht_config(router.local_addr());
+    let seeder_dir = payload.data_dir().to_path_buf();
+    let seeder = SwarmMember::start(
+        Role::Seeder,
+        config.clone(),
+        &payload.torrent,
+        seeder_dir,
+        None,
+    )
+    .await?;
+    seeder.wait_complete(TIMEOUT).await?;
+
+    let session = Session::start(config).await?;
+    let dir = tempfile::tempdir()?;
+    let files = &payload.torrent.info.files;
+    let picked = files
+        .iter()
+        .position(|f| f.path == ["a.bin"])
+        .context("a.bin")?;
+    let mut options = AddTorrentOptions::new(dir.path());
+    options.files = Some(vec![picked]);
+    let magnet = MagnetLink::new(payload.info_hash());
+    let handle = session.add_magnet(magnet, options).await?;
+    let stats = tokio::time::timeout(TIMEOUT, async {
+        loop {
+            let stats = handle.stats().await?;
+            if stats.is_complete() {
+                return anyhow::Ok(stats);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .context("the magnet download completing")??;
+    assert_eq!(stats.name, "dht-magnet");
+    assert_eq!(stats.left, 0);
+    // a.bin's two pieces of five; z.txt, in the last piece, is never fetched nor created.
+    assert!(stats.pieces_have < stats.pieces_total, "{stats:?}");
+    let root = dir.path().join("dht-magnet");
+    assert_eq!(
+        std::fs::read(root.join("a.bin"))?,
+        std::fs::read(payload.root.join("a.bin"))?
+    );
+    assert!(!root.join("z.txt").exists());
+    session.shutdown().await;
+    let left = session.wait_stopped(TIMEOUT).await;
+    anyhow::ensure!(left.is_ok(), "actors still running: {left:?}");
+    seeder.stop(TIMEOUT).await?;
     router.shutdown().await?;
     Ok(())
 }

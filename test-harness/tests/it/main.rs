@@ -22,6 +22,10 @@ mod readme;
 mod swarm;
 // A torrent's life through the session handle: pause and resume, removal, a full disk.
 mod lifecycle;
+// Protocol extensions between engine sessions: PEX (BEP 11), private torrents (BEP 27).
+mod extensions;
+// Magnet links (BEP 9): metadata from a seeder, bad metadata struck, oversized refused.
+mod magnet;
 // Engine scenarios of issue 3: leechers feeding each other, a seeder leaving, a tracker down at
 // first, an https-only torrent, resume after a partial download with data synced to disk.
 mod scenarios;
@@ -29,8 +33,8 @@ mod scenarios;
 mod limits;
 // Chokers and piece orders by name, a free rider, an embedder's own choker and picker.
 mod strategies;
-// No tracker, the mainline DHT only: a public torrent downloads, a private one (BEP 27) never
-// touches the DHT.
+// No tracker, the mainline DHT only: a public torrent and a bare magnet link download, a
+// private one (BEP 27) never touches the DHT.
 mod dht;
 // Hostile peers: each produces its fault; the engine disconnects, bans, times out, survives.
 mod hostile;

@@ -47,6 +47,8 @@ async fn a_free_rider_uploads_nothing() {
     logs();
     let mut free_rider = Swarm::test_config();
     free_rider.choke.strategy = ChokeStrategySetting::FreeRider;
+    // BEP 6 lets a choked peer fetch the allowed-fast pieces it was offered: offer none.
+    free_rider.extensions.allowed_fast_count = 0;
     let mut swarm = Swarm::builder()
         .payload(PayloadSpec::single_file("free.bin", 512 * 1024), 22)
         .seeders(1)
@@ -179,5 +181,54 @@ async fn an_embedders_picker_picks() {
         "one picker per member"
     );
     swarm.check_leecher_files().unwrap();
+    swarm.shutdown().await.unwrap();
+}
+
+/// The seeds a torrent's choker and picker factories were given.
+type Seeds = Arc<Mutex<Vec<(&'static str, u64)>>>;
+
+/// With `Strategies::with_seed`, the supervisor gives the choker and the picker the seeds
+/// derived from it, not fresh ones: a member started twice with the same seed draws alike.
+#[actix::test]
+async fn a_seeded_torrent_gives_its_strategies_the_derived_seeds() {
+    logs();
+    let seeds: Seeds = Arc::default();
+    let (for_choker, for_picker) = (Arc::clone(&seeds), Arc::clone(&seeds));
+    let strategies = Strategies::default()
+        .with_seed(42)
+        .with_choker(move |context| {
+            let entry = ("choker", context.seed);
+            for_choker.lock().expect("the seeds").push(entry);
+            Box::new(context.tit_for_tat())
+        })
+        .with_picker(move |context: PickerContext| {
+            let entry = ("picker", context.seed);
+            for_picker.lock().expect("the seeds").push(entry);
+            Box::new(context.standard_picker().expect("a valid context"))
+        });
+    let mut swarm = Swarm::builder()
+        .payload(PayloadSpec::single_file("seeded.bin", 256 * 1024), 25)
+        .seeders(1)
+        .leechers(1)
+        .strategies(strategies.clone())
+        .build()
+        .await
+        .unwrap();
+    swarm.wait_complete(TIMEOUT).await.unwrap();
+    // A restarted member (a new session) gets the same seeds again.
+    swarm.restart(1, Swarm::test_config()).await.unwrap();
+    swarm.members[1]
+        .wait_until(TIMEOUT, |s| s.state == bt_engine::TorrentState::Seeding)
+        .await
+        .unwrap();
+    let info_hash = swarm.metainfo.info_hash;
+    let (choker, picker) = (
+        strategies.choker_seed(&info_hash),
+        strategies.picker_seed(&info_hash),
+    );
+    let mut seen = seeds.lock().expect("the seeds").clone();
+    seen.sort();
+    let expected = [vec![("choker", choker); 3], vec![("picker", picker); 3]].concat();
+    assert_eq!(seen, expected, "three torrents started, each with both");
     swarm.shutdown().await.unwrap();
 }

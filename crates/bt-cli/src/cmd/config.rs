@@ -2,7 +2,7 @@
 //! variables < flags) as TOML, or the documented example file.
 
 use super::Context;
-use crate::settings::{Layers, SessionArgs, to_toml};
+use crate::settings::{DhtArgs, Layers, SessionArgs, to_toml};
 
 /// The documented example configuration, `docs/bt.example.toml`.
 pub const EXAMPLE: &str = include_str!("../../../../docs/bt.example.toml");
@@ -19,6 +19,8 @@ pub struct ConfigArgs {
     pub example: bool,
     #[command(flatten)]
     pub session: SessionArgs,
+    #[command(flatten)]
+    pub dht: DhtArgs,
 }
 
 /// Prints the configuration; see the module docs.
@@ -27,7 +29,9 @@ pub fn run(args: &ConfigArgs, context: &Context) -> anyhow::Result<()> {
         print!("{EXAMPLE}");
         return Ok(());
     }
-    let config = Layers::new(context.config_file.as_deref(), &args.session).engine()?;
+    let config = Layers::new(context.config_file.as_deref(), &args.session)
+        .with_dht(&args.dht)
+        .engine()?;
     print!("{}", to_toml(&config)?);
     Ok(())
 }

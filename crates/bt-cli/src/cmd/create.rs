@@ -20,20 +20,20 @@ pub struct CreateArgs {
     /// The file or directory to share.
     pub path: PathBuf,
     /// Where to write the .torrent file.
-    #[arg(short, long)]
+    #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
     /// A tracker announce URL; repeat for more tiers, separate with commas for one tier.
     #[arg(short, long = "tracker", value_name = "URL[,URL...]")]
     pub trackers: Vec<String>,
     /// Piece length, a power of two from 16 KiB to 256 MiB (e.g. 262144, 256KiB, 1MiB);
     /// chosen from the size when absent.
-    #[arg(long, value_parser = format::parse_size)]
+    #[arg(long, value_name = "SIZE", value_parser = format::parse_size)]
     pub piece_length: Option<u64>,
     /// Mark the torrent private (BEP 27): peers come only from its trackers.
     #[arg(long)]
     pub private: bool,
     /// A free-text comment stored in the torrent.
-    #[arg(long)]
+    #[arg(long, value_name = "TEXT")]
     pub comment: Option<String>,
     /// The torrent's name (by default the file or directory name).
     #[arg(long)]

@@ -13,7 +13,7 @@ use bt_engine::{AddTorrentOptions, EngineConfig};
 use bt_test_harness::{MockTracker, Payload, PayloadSpec};
 
 use super::Context;
-use super::common::{add_job, start_session, stop};
+use super::common::{Source, add_job, start_session, stop};
 use super::verify;
 use crate::format;
 use crate::runner::{self, Outcome, SeedGoal};
@@ -37,7 +37,12 @@ pub struct DemoArgs {
     #[arg(long, value_parser = format::parse_size)]
     pub size: Option<u64>,
     /// Piece length of the generated torrent (a power of two, 16KiB to 16MiB).
-    #[arg(long, default_value = "256KiB", value_parser = format::parse_size)]
+    #[arg(
+        long,
+        value_name = "SIZE",
+        default_value = "256KiB",
+        value_parser = format::parse_size
+    )]
     pub piece_length: u64,
     #[command(flatten)]
     pub session: SessionArgs,
@@ -55,7 +60,9 @@ pub fn run(args: &DemoArgs, context: &Context) -> anyhow::Result<()> {
     }
     let mut session_args = args.session.clone();
     session_args.listen.get_or_insert(loopback());
-    let config = Layers::new(context.config_file.as_deref(), &session_args).engine()?;
+    let mut config = Layers::new(context.config_file.as_deref(), &session_args).engine()?;
+    // Nothing but loopback, whatever the configuration says.
+    config.dht.enabled = false;
     let console = &context.console;
 
     let tracker = MockTracker::start().context("starting the demo tracker")?;
@@ -153,7 +160,7 @@ async fn swarm(
     let options = AddTorrentOptions::new(download_dir);
     let job = add_job(
         leecher,
-        payload.torrent.clone(),
+        Source::Torrent(Box::new(payload.torrent.clone())),
         options,
         SeedGoal::default(),
     )

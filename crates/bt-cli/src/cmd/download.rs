@@ -1,4 +1,5 @@
-//! `bt download`: fetch torrents into a directory, all in one session; exit 0 once every
+//! `bt download`: fetch torrents into a directory, all in one session, from `.torrent` files
+//! or magnet links (whose metadata is fetched from peers first, BEP 9); exit 0 once every
 //! piece is verified on disk and the seeding goal (if any) is reached.
 //!
 //! The files go where `bt seed --data DIR` reads them: `DIR/NAME` for a single file,
@@ -13,15 +14,16 @@ use bt_engine::AddTorrentOptions;
 use bt_proto::metainfo::Info;
 
 use super::Context;
-use super::common::{SeedArgs, add_job, open_torrent, prepare_download_dir, start_session, stop};
+use super::common::{SeedArgs, Source, add_job, prepare_download_dir, start_session, stop};
 use crate::runner::{self, Outcome};
-use crate::settings::{Layers, SessionArgs};
+use crate::settings::{DhtArgs, Layers, SessionArgs};
 use crate::signals::Interrupt;
 
 /// Arguments of `bt download`.
 #[derive(Debug, clap::Args)]
 pub struct DownloadArgs {
-    /// The .torrent files.
+    /// The .torrent files, or magnet links ('magnet:?xt=urn:btih:...', quoted); several
+    /// download at once, in one session.
     #[arg(required = true, value_name = "TORRENT")]
     pub torrents: Vec<String>,
     /// The directory to download into (created if missing).
@@ -47,27 +49,37 @@ pub struct DownloadArgs {
     pub seeding: SeedArgs,
     #[command(flatten)]
     pub session: SessionArgs,
+    #[command(flatten)]
+    pub dht: DhtArgs,
 }
 
 /// Downloads the torrents; see the module docs.
 pub fn run(args: &DownloadArgs, context: &Context) -> anyhow::Result<()> {
-    let torrents = args
+    let sources = args
         .torrents
         .iter()
-        .map(|arg| open_torrent(arg))
+        .map(|arg| Source::open(arg))
         .collect::<anyhow::Result<Vec<_>>>()?;
     prepare_download_dir(&args.output)?;
-    let config = Layers::new(context.config_file.as_deref(), &args.session).engine()?;
+    let config = Layers::new(context.config_file.as_deref(), &args.session)
+        .with_dht(&args.dht)
+        .engine()?;
+    let mut torrents = Vec::new();
+    for source in sources {
+        source.check_findable(config.dht.enabled)?;
+        let files = picked_files(&source, args)?;
+        torrents.push((source, files));
+    }
     let goal = args.seeding.goal(args.seed);
     actix_rt::System::new().block_on(async {
         let interrupt = Interrupt::install()?;
         let session = start_session(config).await?;
         let result = async {
             let mut jobs = Vec::new();
-            for metainfo in torrents {
+            for (source, files) in torrents {
                 let mut options = AddTorrentOptions::new(&args.output);
-                options.files = picked_files(&metainfo.info, args)?;
-                jobs.push(add_job(&session, metainfo, options, goal).await?);
+                options.files = files;
+                jobs.push(add_job(&session, source, options, goal).await?);
             }
             runner::run(&session, jobs, &context.console, interrupt).await
         }
@@ -85,14 +97,23 @@ pub fn run(args: &DownloadArgs, context: &Context) -> anyhow::Result<()> {
     })
 }
 
-/// The files `--files` or `--only` pick in this torrent; `None` for all.
-fn picked_files(info: &Info, args: &DownloadArgs) -> anyhow::Result<Option<Vec<usize>>> {
+/// The files `--files` or `--only` pick in this torrent; `None` for all. A magnet link's
+/// file names are not known before its metadata arrives, so `--only` cannot apply to it;
+/// `--files` indices are checked once the metadata is there.
+fn picked_files(source: &Source, args: &DownloadArgs) -> anyhow::Result<Option<Vec<usize>>> {
     if !args.files.is_empty() {
         return Ok(Some(args.files.clone()));
     }
     if args.only.is_empty() {
         return Ok(None);
     }
+    let info: &Info = match source {
+        Source::Torrent(metainfo) => &metainfo.info,
+        Source::Magnet(_) => bail!(
+            "--only needs the torrent's file names, which a magnet link does not give: \
+             use --files with the indices, or the .torrent file"
+        ),
+    };
     let mut patterns = globset::GlobSetBuilder::new();
     for pattern in &args.only {
         patterns.add(globset::Glob::new(pattern).with_context(|| format!("bad --only {pattern}"))?);

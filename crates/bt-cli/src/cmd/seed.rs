@@ -11,9 +11,9 @@ use anyhow::bail;
 use bt_engine::{AddTorrentOptions, TorrentState};
 
 use super::Context;
-use super::common::{SeedArgs, add_job, open_torrent, start_session, stop};
+use super::common::{SeedArgs, Source, add_job, open_torrent, start_session, stop};
 use crate::runner::{self, Job};
-use crate::settings::{Layers, SessionArgs};
+use crate::settings::{DhtArgs, Layers, SessionArgs};
 use crate::signals::Interrupt;
 
 /// Arguments of `bt seed`.
@@ -28,6 +28,8 @@ pub struct SeedCmdArgs {
     pub seeding: SeedArgs,
     #[command(flatten)]
     pub session: SessionArgs,
+    #[command(flatten)]
+    pub dht: DhtArgs,
 }
 
 /// Seeds the torrent; see the module docs.
@@ -36,14 +38,17 @@ pub fn run(args: &SeedCmdArgs, context: &Context) -> anyhow::Result<()> {
     if !args.data.is_dir() {
         bail!("{} is not a directory", args.data.display());
     }
-    let config = Layers::new(context.config_file.as_deref(), &args.session).engine()?;
+    let config = Layers::new(context.config_file.as_deref(), &args.session)
+        .with_dht(&args.dht)
+        .engine()?;
     let goal = args.seeding.goal(true);
     actix_rt::System::new().block_on(async {
         let mut interrupt = Interrupt::install()?;
         let session = start_session(config).await?;
         let result = async {
             let options = AddTorrentOptions::new(&args.data);
-            let job = add_job(&session, metainfo, options, goal).await?;
+            let source = Source::Torrent(Box::new(metainfo));
+            let job = add_job(&session, source, options, goal).await?;
             tokio::select! {
                 checked = require_complete(&job, args) => checked?,
                 () = interrupt.wait() => return Ok(()),

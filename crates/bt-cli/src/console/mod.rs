@@ -1,7 +1,7 @@
 //! The terminal: progress (bars, plain lines or nothing), status messages, and a log writer
 //! that does not break the bars.
 //!
-//! Progress and messages go to stdout; logs and errors to stderr. With bars, every log line
+//! Progress and messages go to stdout; warnings, logs and errors to stderr. With bars, every log line
 //! is written while the bars are hidden ([`MultiProgress::suspend`]) and the bars are redrawn
 //! below it, so a log line never lands in the middle of a bar. Plain mode prints one line per
 //! torrent (and a total for several) each interval, for logs and pipes; it is chosen
@@ -82,6 +82,19 @@ impl Console {
             }
             Style::Quiet => {}
         }
+    }
+
+    /// Prints a warning, `bt: ` and `text`, to stderr (above the bars), unless quiet: news a
+    /// person may act on that does not stop the run, such as a tracker that fails.
+    pub fn warn(&self, text: impl AsRef<str>) {
+        if self.style == Style::Quiet {
+            return;
+        }
+        self.multi.suspend(|| {
+            let mut err = std::io::stderr().lock();
+            let _ = writeln!(err, "bt: {}", text.as_ref());
+            let _ = err.flush();
+        });
     }
 
     /// Writes raw bytes to stderr with the bars out of the way (the log writer).

@@ -7,6 +7,9 @@ use bt_engine::{TorrentState, TorrentStats};
 
 use crate::format;
 
+/// The status word of a magnet link's torrent while its metadata is fetched.
+const METADATA: &str = "metadata";
+
 /// One torrent as the progress display shows it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TorrentView {
@@ -68,10 +71,11 @@ impl TorrentView {
         total
     }
 
-    /// Percent of the wanted bytes verified, 100 for nothing wanted.
+    /// Percent of the wanted bytes verified, 100 for nothing wanted; 0 while a magnet link's
+    /// metadata is fetched (nothing is known to be wanted yet).
     pub fn percent(&self) -> f64 {
         if self.size == 0 {
-            return 100.0;
+            return if self.status == METADATA { 0.0 } else { 100.0 };
         }
         self.done as f64 * 100.0 / self.size as f64
     }
@@ -135,6 +139,7 @@ impl TorrentView {
 /// The word shown for a state.
 fn status_word(state: &TorrentState) -> &'static str {
     match state {
+        TorrentState::FetchingMetadata => METADATA,
         TorrentState::Checking => "checking",
         TorrentState::Downloading => "downloading",
         TorrentState::Seeding => "seeding",
@@ -199,5 +204,14 @@ mod tests {
         assert_eq!((total.peers, total.seeds), (6, Some(1)));
         assert_eq!(total.percent(), 30.0);
         assert_eq!(TorrentView::total(&[]).percent(), 100.0);
+    }
+
+    #[test]
+    fn a_magnet_link_fetching_its_metadata_is_at_zero_percent() {
+        let fetching = TorrentView {
+            status: status_word(&TorrentState::FetchingMetadata),
+            ..TorrentView::default()
+        };
+        assert_eq!(fetching.percent(), 0.0);
     }
 }

@@ -54,3 +54,36 @@ fn config_example_is_the_documented_file_and_reads_back() {
         .unwrap();
     assert!(with_example.status.success(), "{with_example:?}");
 }
+
+/// `--dht` turns the DHT on, on the UDP port of `--listen`, with its table in
+/// `$XDG_DATA_HOME/bt/dht.state`; `--dht-bootstrap` names the nodes to join through.
+#[test]
+fn config_print_shows_where_the_dht_listens_and_keeps_its_table() {
+    let output = Command::cargo_bin("bt")
+        .unwrap()
+        .args(["config", "--dht", "--listen", "127.0.0.1:7001"])
+        .args(["--dht-bootstrap", "10.0.0.1:6881"])
+        .env("XDG_DATA_HOME", "/data")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let printed: toml::Table = toml::from_str(&String::from_utf8_lossy(&output.stdout)).unwrap();
+    let dht = &printed["dht"];
+    assert_eq!(dht["enabled"].as_bool(), Some(true));
+    assert_eq!(dht["node"]["listen"].as_str(), Some("127.0.0.1:7001"));
+    assert_eq!(
+        dht["node"]["state_file"].as_str(),
+        Some("/data/bt/dht.state")
+    );
+    let bootstrap = dht["node"]["bootstrap"].as_array().unwrap();
+    assert_eq!(bootstrap.len(), 1);
+    assert_eq!(bootstrap[0].as_str(), Some("10.0.0.1:6881"));
+
+    let bad = Command::cargo_bin("bt")
+        .unwrap()
+        .args(["config", "--dht-bootstrap", "router"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("is not HOST:PORT"));
+}

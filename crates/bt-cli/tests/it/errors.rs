@@ -40,14 +40,30 @@ fn missing_and_invalid_torrents() {
     fails_with(&bt(&["download", garbage, "-o", dir]), "invalid torrent");
     fails_with(&bt(&["seed", garbage, "--data", dir]), "invalid torrent");
     fails_with(&bt(&["verify", garbage, "--data", dir]), "invalid torrent");
+}
+
+#[test]
+fn magnet_links_that_cannot_work() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().to_str().unwrap();
+    let bare = "magnet:?xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a";
+    // No tracker, no peer, and the DHT off (the default): nothing could ever be found.
     fails_with(
-        &bt(&[
-            "download",
-            "magnet:?xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a",
-            "-o",
-            dir,
-        ]),
-        "magnet links cannot be downloaded yet",
+        &bt(&["download", bare, "-o", dir]),
+        "names no tracker (tr=) and no peer (x.pe=): pass --dht",
+    );
+    let with_tracker = format!("{bare}&tr=http%3A%2F%2F127.0.0.1%3A1%2Fannounce");
+    fails_with(
+        &bt(&["download", &with_tracker, "-o", dir, "--only", "*.iso"]),
+        "--only needs the torrent's file names",
+    );
+    fails_with(
+        &bt(&["seed", &with_tracker, "--data", dir]),
+        "a magnet link cannot be seeded",
+    );
+    fails_with(
+        &bt(&["download", "magnet:?dn=no-hash", "-o", dir]),
+        "invalid magnet link: magnet uri has no xt=urn:btih",
     );
 }
 
@@ -82,6 +98,8 @@ fn a_download_dir_that_cannot_be_created_or_written() {
     );
 }
 
+/// The only tracker refuses: exit 1 with its reason in one line, with or without `--quiet`
+/// (the refusal is not told twice, as news and then as the error).
 #[test]
 fn a_tracker_that_refuses_ends_the_download_with_its_reason() {
     let tracker = MockTracker::start_with(MockTrackerConfig {
@@ -89,18 +107,48 @@ fn a_tracker_that_refuses_ends_the_download_with_its_reason() {
         ..MockTrackerConfig::default()
     })
     .unwrap();
-    let (_payload, torrent) = torrent(&tracker.http_announce_url());
-    let out = tempfile::tempdir().unwrap();
-    let output = bt(&[
-        "download",
-        &torrent,
-        "-o",
-        out.path().to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-        "--quiet",
-    ]);
-    fails_with(&output, "tracker refused: you are banned");
+    let url = tracker.http_announce_url();
+    let (_payload, torrent) = torrent(&url);
+    for quiet in [&["--quiet"][..], &[]] {
+        let out = tempfile::tempdir().unwrap();
+        let args = [
+            "download",
+            &torrent,
+            "-o",
+            out.path().to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+        ];
+        let output = bt(&[&args[..], quiet].concat());
+        fails_with(
+            &output,
+            &format!("bt: e.bin: {url}: tracker refused: you are banned"),
+        );
+    }
+}
+
+/// A refusing tracker does not fail a download that is already complete on disk.
+#[test]
+fn a_refusing_tracker_does_not_fail_a_complete_download() {
+    let tracker = MockTracker::start_with(MockTrackerConfig {
+        initial_mode: TrackerMode::Failure("you are banned".to_owned()),
+        ..MockTrackerConfig::default()
+    })
+    .unwrap();
+    let (payload, torrent) = torrent(&tracker.http_announce_url());
+    let data = payload.data_dir().to_str().unwrap();
+    let output = assert_cmd::Command::cargo_bin("bt")
+        .unwrap()
+        .args(["download", &torrent, "-o", data, "--listen", "127.0.0.1:0"])
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("e.bin: complete, 39.1 KiB verified on disk"),
+        "{stdout}"
+    );
 }
 
 #[test]

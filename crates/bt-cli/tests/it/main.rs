@@ -4,12 +4,17 @@
 //! - `config`: `bt config --print` layering and `--example`.
 //! - `create`: `bt create`, checked against mktorrent and libtorrent.
 //! - `demo`: `bt demo`, the README's first command.
+//! - `dht`: `--dht`: a torrent with no tracker, from `bt seed` to `bt download` via the DHT.
 //! - `download`: `bt download` against in-process seeders: several torrents, plain progress,
 //!   seeding targets.
 //! - `errors`: failures a user can act on, one line each, and usage errors.
+//! - `limits`: `--download-limit` holds a download to the rate; rate flags in the config.
+//! - `help`: the help texts hold what a newcomer needs (the walk-through check).
 //! - `libtorrent`: `bt download` from a python3-libtorrent seeder.
 //! - `info`: `bt info` on real torrents, magnet links, and broken input (exit codes, one-line errors).
+//! - `trackers`: trackers that cannot be used, fail, or come back: one line each on stderr.
 //! - `transfer`: `bt seed` and `bt download` against each other through a mock tracker.
+//! - `magnet`: `bt download 'magnet:?...'` from `bt seed`.
 //! - `resume`: Ctrl-C keeps verified pieces and the same command resumes; a second Ctrl-C.
 //! - `proc`: running `bt` in the background with a time limit.
 //! - `swarm`: in-process seeders and a mock tracker for the binary to download from.
@@ -17,13 +22,18 @@
 mod config;
 mod create;
 mod demo;
+mod dht;
 mod download;
 mod errors;
+mod help;
 mod info;
 mod libtorrent;
+mod limits;
+mod magnet;
 mod proc;
 mod resume;
 mod swarm;
+mod trackers;
 mod transfer;
 
 use std::path::PathBuf;
@@ -35,6 +45,13 @@ pub fn bt(args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("the bt binary runs")
+}
+
+/// `download TORRENT -o DIR --listen 127.0.0.1:0`: a download on loopback, on any free port;
+/// append more flags to it.
+pub fn download_args<'a>(torrent: &'a str, dir: &'a std::path::Path) -> Vec<&'a str> {
+    let dir = dir.to_str().expect("a UTF-8 directory");
+    vec!["download", torrent, "-o", dir, "--listen", "127.0.0.1:0"]
 }
 
 /// The repository root.

@@ -28,11 +28,13 @@ pub enum ActorKind {
     PeerSession,
     /// One per disk worker thread.
     DiskWriter,
+    /// One per magnet link while its metadata is fetched.
+    MetadataFetcher,
 }
 
 impl ActorKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ActorKind; 7] = [
+    pub const ALL: [ActorKind; 8] = [
         ActorKind::Session,
         ActorKind::TorrentSupervisor,
         ActorKind::PieceManager,
@@ -40,6 +42,7 @@ impl ActorKind {
         ActorKind::Announcer,
         ActorKind::PeerSession,
         ActorKind::DiskWriter,
+        ActorKind::MetadataFetcher,
     ];
 
     fn index(self) -> usize {
@@ -54,7 +57,7 @@ pub struct ActorCensus(Arc<Counts>);
 /// The counts, and a notification for each actor that goes.
 #[derive(Debug, Default)]
 struct Counts {
-    alive: [AtomicUsize; 7],
+    alive: [AtomicUsize; 8],
     gone: tokio::sync::Notify,
 }
 

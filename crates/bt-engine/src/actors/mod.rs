@@ -12,6 +12,7 @@
 //! - [`announcer`]: one per torrent; announces to the torrent's trackers and reports peers.
 //! - [`disk`]: `DiskWriter`, block writes and reads, piece hashing and the resume check on a
 //!   fixed pool of worker threads.
+//! - [`metadata`]: `MetadataFetcher`, one per magnet link until its metadata arrives (BEP 9).
 //! - [`census`]: counts of live actors, to check that a shutdown stopped everything.
 //! - [`pool`]: the worker Arbiters connections are spread over.
 
@@ -19,6 +20,7 @@ pub mod announcer;
 pub mod census;
 pub mod choker;
 pub mod disk;
+pub mod metadata;
 pub mod peer;
 pub mod piece_manager;
 pub mod pool;

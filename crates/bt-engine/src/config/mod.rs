@@ -16,8 +16,10 @@
 //! - `sections`: [`PeerSettings`], [`PickerSettings`] (with [`PieceOrderSetting`]),
 //!   [`ChokeSettings`] (with [`ChokeStrategySetting`]), [`AnnouncerSettings`].
 //! - `dht`: [`DhtSettings`], the session's DHT node (BEP 5).
+//! - `extensions`: [`ExtensionSettings`] (PEX, allowed-fast, metadata exchange).
 
 mod dht;
+mod extensions;
 mod sections;
 #[cfg(test)]
 mod tests;
@@ -30,6 +32,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use dht::DhtSettings;
+pub use extensions::ExtensionSettings;
 pub use sections::{
     AnnouncerSettings, ChokeSettings, ChokeStrategySetting, PeerSettings, PickerSettings,
     PieceOrderSetting,
@@ -92,6 +95,8 @@ pub struct EngineConfig {
     pub choke: ChokeSettings,
     /// Tracker tunables.
     pub announcer: AnnouncerSettings,
+    /// Protocol-extension tunables.
+    pub extensions: ExtensionSettings,
     /// The mainline DHT (off by default).
     pub dht: DhtSettings,
 }
@@ -116,6 +121,7 @@ impl Default for EngineConfig {
             picker: PickerSettings::default(),
             choke: ChokeSettings::default(),
             announcer: AnnouncerSettings::default(),
+            extensions: ExtensionSettings::default(),
             dht: DhtSettings::default(),
         }
     }
@@ -182,7 +188,12 @@ impl EngineConfig {
             ("redial_interval_ms", self.redial_interval_ms),
             ("stats_interval_ms", self.stats_interval_ms),
         ];
-        for (name, value) in positive.into_iter().chain(self.peer.positive_fields()) {
+        let sections = self
+            .peer
+            .positive_fields()
+            .into_iter()
+            .chain(self.extensions.positive_fields());
+        for (name, value) in positive.into_iter().chain(sections) {
             if value == 0 {
                 return Err(ConfigError(format!("{name} must be more than 0")));
             }

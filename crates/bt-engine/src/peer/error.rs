@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use bt_proto::InfoHash;
 use bt_proto::bitfield::BitfieldError;
+use bt_proto::ext::{ExtensionError, MetadataError};
 use bt_proto::geometry::GeometryError;
 use bt_proto::wire::{HandshakeError, WireError};
 
@@ -86,6 +87,25 @@ pub enum PeerError {
         /// The configured limit.
         limit: u32,
     },
+    /// A malformed BEP 10 extension message (the handshake, `ut_metadata` or `ut_pex`).
+    #[error("malformed {message}")]
+    Extension {
+        /// The message kind, for the log.
+        message: &'static str,
+        /// What is wrong with it.
+        #[source]
+        source: ExtensionError,
+    },
+    /// Metadata the peer offered or sent that cannot be the torrent's (BEP 9): an oversized
+    /// `metadata_size`, a piece of the wrong length, or data that failed the info-hash.
+    #[error("bad metadata: {0}")]
+    BadMetadata(MetadataError),
+    /// The peer sent metadata that, with the rest, does not hash to the info-hash.
+    #[error("metadata from this peer failed the info-hash check")]
+    MetadataHashMismatch,
+    /// The peer cannot give us the metadata we need (no BEP 10, no `ut_metadata`, rejects).
+    #[error("peer cannot serve the metadata: {0}")]
+    NoMetadata(&'static str),
     /// The peer sent nothing at all, not even a keep-alive, for too long (BEP 3: two minutes).
     #[error("peer silent for {0:?}")]
     Silent(Duration),

@@ -39,11 +39,14 @@
 //!   the formula).
 //! - `state`: [`PeerState`], [`Negotiated`], [`PeerStats`].
 //! - `event`: [`PeerEvent`]; `config`: [`PeerConfig`]; `error`: [`PeerError`].
+//! - [`extensions`]: [`ExtensionState`], the BEP 10 side of a connection (extension
+//!   handshake, BEP 9 metadata, BEP 11 PEX).
 
 pub mod codec;
 mod config;
 mod error;
 mod event;
+pub mod extensions;
 mod handshake;
 pub mod pipeline;
 mod rate;
@@ -54,6 +57,7 @@ pub use codec::{OutgoingBlock, PeerCodec};
 pub use config::PeerConfig;
 pub use error::PeerError;
 pub use event::PeerEvent;
+pub use extensions::{ExtensionConfig, ExtensionEvent, ExtensionState};
 pub use handshake::{Handshakes, incoming_handshake, outgoing_handshake};
 pub use rate::RateMeter;
 pub use read_buffers::ReadBufferPool;

@@ -176,6 +176,29 @@ pub trait PiecePicker: Send + fmt::Debug {
     /// an unknown or banned peer, or when it has nothing we can ask for.
     fn pick_blocks(&mut self, peer: PeerKey, max: usize) -> Vec<BlockRef>;
 
+    /// Like [`pick_blocks`](Self::pick_blocks), but taking blocks of `pieces` first (pieces
+    /// the peer has, in flight or new, in the usual order among themselves). With `only`,
+    /// nothing else: a peer that chokes us lets us request its BEP 6 allowed-fast pieces and
+    /// no others. Without it, the rest of `max` is picked as usual: the peer's BEP 6
+    /// suggestions are a hint.
+    ///
+    /// The default ignores the hint and never picks while choked; [`StandardPicker`] does
+    /// both.
+    fn pick_blocks_in(
+        &mut self,
+        peer: PeerKey,
+        max: usize,
+        pieces: &[PieceIndex],
+        only: bool,
+    ) -> Vec<BlockRef> {
+        let _ = pieces;
+        if only {
+            Vec::new()
+        } else {
+            self.pick_blocks(peer, max)
+        }
+    }
+
     /// A PIECE message from the peer (already checked with `Lengths::validate_block`).
     fn block_received(&mut self, peer: PeerKey, block: &BlockRef) -> BlockReceived;
 

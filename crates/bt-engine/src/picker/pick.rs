@@ -13,6 +13,40 @@ use super::{PeerKey, PieceOrder};
 impl StandardPicker {
     /// See [`PiecePicker::pick_blocks`](super::PiecePicker::pick_blocks).
     pub(super) fn pick(&mut self, peer: PeerKey, max: usize) -> Vec<BlockRef> {
+        self.pick_within(peer, max, None)
+    }
+
+    /// See [`PiecePicker::pick_blocks_in`](super::PiecePicker::pick_blocks_in). In
+    /// sequential order (a streaming client's) the order comes first: suggestions are
+    /// ignored and nothing is picked out of order while choked, allowed-fast or not.
+    pub(super) fn pick_in(
+        &mut self,
+        peer: PeerKey,
+        max: usize,
+        pieces: &[PieceIndex],
+        only: bool,
+    ) -> Vec<BlockRef> {
+        if self.config.order == PieceOrder::Sequential {
+            return if only {
+                Vec::new()
+            } else {
+                self.pick(peer, max)
+            };
+        }
+        let mut picked = self.pick_within(peer, max, Some(pieces));
+        if !only && picked.len() < max {
+            picked.extend(self.pick_within(peer, max - picked.len(), None));
+        }
+        picked
+    }
+
+    /// Picks up to `max` blocks among the pieces the peer has, narrowed to `within` if given.
+    fn pick_within(
+        &mut self,
+        peer: PeerKey,
+        max: usize,
+        within: Option<&[PieceIndex]>,
+    ) -> Vec<BlockRef> {
         if max == 0 || self.banned.contains(&peer) {
             return Vec::new();
         }
@@ -20,11 +54,19 @@ impl StandardPicker {
         let Some(mut state) = self.peers.remove(&peer) else {
             return Vec::new();
         };
+        let narrowed = within.map(|pieces| {
+            let mut mask = Bitfield::new(state.have.piece_count());
+            for piece in pieces.iter().filter(|p| state.have.has(p.as_usize())) {
+                let _ = mask.set(piece.as_usize());
+            }
+            mask
+        });
+        let have = narrowed.as_ref().unwrap_or(&state.have);
         let mut picked = Vec::new();
-        self.continue_partials(peer, &state.have, max, &mut picked);
-        self.start_new_pieces(peer, &state.have, max, &mut picked);
+        self.continue_partials(peer, have, max, &mut picked);
+        self.start_new_pieces(peer, have, max, &mut picked);
         if picked.len() < max && self.endgame() {
-            self.duplicate_requests(peer, &state.have, max, &mut picked);
+            self.duplicate_requests(peer, have, max, &mut picked);
         }
         state.requests.extend(picked.iter().copied());
         self.peers.insert(peer, state);

@@ -189,6 +189,16 @@ impl PiecePicker for StandardPicker {
         self.pick(peer, max)
     }
 
+    fn pick_blocks_in(
+        &mut self,
+        peer: PeerKey,
+        max: usize,
+        pieces: &[PieceIndex],
+        only: bool,
+    ) -> Vec<BlockRef> {
+        self.pick_in(peer, max, pieces, only)
+    }
+
     fn block_received(&mut self, peer: PeerKey, block: &BlockRef) -> BlockReceived {
         self.receive(peer, block)
     }

@@ -40,6 +40,10 @@ const VALUE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
+/// A peer address (`x.pe`) keeps its `:` and brackets, which RFC 3986 allows in a query:
+/// libtorrent does not decode an `x.pe` value, so `127.0.0.1%3A6881` names no peer to it.
+const PEER: &AsciiSet = &VALUE.remove(b':').remove(b'[').remove(b']');
+
 /// Why a magnet URI was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum MagnetError {
@@ -142,21 +146,22 @@ impl MagnetLink {
         parts.finish()
     }
 
-    /// The URI form: hex info-hash, then `dn`, `tr` and `x.pe`, each value percent-encoded.
-    /// An empty name or tracker is left out.
+    /// The URI form: hex info-hash, then `dn`, `tr` and `x.pe`, each value percent-encoded
+    /// (but the `:` and brackets of `x.pe` addresses, for libtorrent). An empty name or
+    /// tracker is left out.
     pub fn to_uri(&self) -> String {
         let mut uri = format!("magnet:?xt=urn:btih:{}", self.info_hash);
-        let name = self.display_name.iter().map(|n| ("dn", n));
-        let trackers = self.trackers.iter().map(|t| ("tr", t));
-        let peers = self.peers.iter().map(|p| ("x.pe", p));
-        for (key, value) in name.chain(trackers).chain(peers) {
+        let name = self.display_name.iter().map(|n| ("dn", n, VALUE));
+        let trackers = self.trackers.iter().map(|t| ("tr", t, VALUE));
+        let peers = self.peers.iter().map(|p| ("x.pe", p, PEER));
+        for (key, value, set) in name.chain(trackers).chain(peers) {
             if value.is_empty() {
                 continue;
             }
             uri.push('&');
             uri.push_str(key);
             uri.push('=');
-            uri.extend(utf8_percent_encode(value, VALUE));
+            uri.extend(utf8_percent_encode(value, set));
         }
         uri
     }

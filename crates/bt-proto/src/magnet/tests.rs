@@ -138,12 +138,13 @@ fn writes_an_encoded_uri() {
     let link = MagnetLink {
         display_name: Some("a b+c/é".into()),
         trackers: vec!["udp://t:1/a?b=c&d".into(), String::new()],
-        peers: vec!["h:1".into()],
+        peers: vec!["h:1".into(), "[::1]:2".into()],
         ..MagnetLink::new(hash())
     };
+    // x.pe keeps its `:` and brackets: libtorrent reads `x.pe` values undecoded.
     let expected = format!(
         "magnet:?xt=urn:btih:{HEX}&dn=a%20b%2Bc%2F%C3%A9\
-         &tr=udp%3A%2F%2Ft%3A1%2Fa%3Fb%3Dc%26d&x.pe=h%3A1"
+         &tr=udp%3A%2F%2Ft%3A1%2Fa%3Fb%3Dc%26d&x.pe=h:1&x.pe=[::1]:2"
     );
     assert_eq!(link.to_uri(), expected);
     assert_eq!(link.to_string(), expected);

@@ -11,7 +11,7 @@
 //!   announce and scrape URLs, their server-side parsing, bencoded responses both ways.
 //! - [`udp`]: UDP tracker packets (BEP 15), requests and responses, both directions.
 
-mod compact;
+pub(crate) mod compact;
 pub mod http;
 pub mod udp;
 

@@ -107,12 +107,17 @@ async fn a_request_flood_is_cut_off_at_the_queue_limit() {
     let seeder = swarm.seeders().next().unwrap();
     checked(seeder).await.unwrap();
     let mut events = EventLog::of(seeder);
-    let flood = RequestFlood::default();
+    // Well past the limit whatever it is set to, so the queue overflows even if the seeder
+    // serves some requests while the burst is still arriving.
+    let limit = Swarm::test_config().peer.max_peer_requests;
+    let flood = RequestFlood {
+        requests: 4 * limit,
+    };
+    assert!(flood.requests <= swarm.metainfo.info.total_length() as usize);
     let addr = seeder.session.local_addr();
     let hostile = HostilePeer::connect(&swarm.metainfo, flood, addr).unwrap();
     let report = hostile.wait_first_end(TIMEOUT).await.unwrap();
     assert_eq!(report.end, Some(End::ClosedByRemote));
-    let limit = Swarm::test_config().peer.max_peer_requests;
     let reason = events.disconnect_reason(report.local).await.unwrap();
     assert_eq!(
         reason,

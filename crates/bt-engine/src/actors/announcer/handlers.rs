@@ -2,11 +2,11 @@
 
 use std::time::Instant;
 
-use actix::{AsyncContext, Context, Handler, ResponseActFuture};
+use actix::{ActorContext, AsyncContext, Context, Handler, ResponseActFuture};
 use bt_proto::tracker::AnnounceEvent;
 
 use super::leave::{leave_then, stop};
-use super::msg::{AnnounceNow, Shutdown, UpdateProgress, WantMorePeers};
+use super::msg::{AnnounceNow, Detach, Shutdown, UpdateProgress, WantMorePeers};
 use super::{Announcer, Progress};
 
 impl Handler<UpdateProgress> for Announcer {
@@ -66,5 +66,14 @@ impl Handler<Shutdown> for Announcer {
         let _entered = span.enter();
         tracing::debug!(trackers = self.joined.len(), "leaving the swarm");
         Box::pin(leave_then(self, ctx, stop))
+    }
+}
+
+impl Handler<Detach> for Announcer {
+    type Result = ();
+
+    fn handle(&mut self, _: Detach, ctx: &mut Context<Self>) {
+        tracing::debug!(parent: &self.span, "detached, no stopped");
+        ctx.stop();
     }
 }

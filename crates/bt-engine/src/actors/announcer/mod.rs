@@ -8,7 +8,7 @@
 //!
 //! # Messages
 //! In ([`msg`]): [`UpdateProgress`](msg::UpdateProgress), [`AnnounceNow`](msg::AnnounceNow),
-//! [`WantMorePeers`](msg::WantMorePeers), [`Shutdown`](msg::Shutdown).
+//! [`WantMorePeers`](msg::WantMorePeers), [`Shutdown`](msg::Shutdown), [`Detach`](msg::Detach).
 //! Out, by `do_send` to the `Recipient`s given at construction (it names no concrete actor):
 //! [`PeersDiscovered`] after every answer with usable peers, and
 //! [`TrackerStatusChanged`] after every announce but `stopped`.

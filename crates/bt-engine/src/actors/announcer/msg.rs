@@ -54,3 +54,10 @@ pub struct WantMorePeers;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Message)]
 #[rtype(result = "()")]
 pub struct Shutdown;
+
+/// Stop at once without announcing `stopped`: another announcer of the same torrent (and
+/// peer id) takes over its swarms, as when a magnet link's metadata fetcher hands over to the
+/// torrent's supervisor. An announce in flight is abandoned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Message)]
+#[rtype(result = "()")]
+pub struct Detach;

@@ -348,6 +348,30 @@ pub(super) async fn shutdown(addr: &Addr<Announcer>) {
     panic!("the announcer did not stop after Shutdown");
 }
 
+/// A detached announcer (a magnet link's, once the supervisor takes over) stops without
+/// telling the trackers it left.
+#[actix::test]
+async fn detach_stops_without_announcing_stopped() {
+    let (tx, mut heads) = tokio::sync::mpsc::unbounded_channel();
+    let addr = http_server(move |head| {
+        let _ = tx.send(head.to_owned());
+        Some(ok_response(&answer(1800, None, vec![])))
+    })
+    .await;
+    let h = start(vec![vec![format!("http://{addr}/announce")]]);
+    assert!(recv(&mut heads).await.contains("event=started"));
+    h.addr.do_send(super::msg::Detach);
+    for _ in 0..100 {
+        if !h.addr.connected() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(!h.addr.connected(), "the announcer stopped");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(heads.try_recv().is_err(), "no stopped");
+}
+
 /// An `http://` announce URL on a loopback port nothing listens on (bound, then closed):
 /// connecting fails at once.
 pub(super) async fn closed_port_url() -> String {

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use actix::{ActorFutureExt, AsyncContext, Context, WrapFuture};
+use actix::{ActorFutureExt, AsyncContext, Context};
 use bt_proto::geometry::BlockRef;
 use bt_proto::wire::PeerMessage;
 use bytes::Bytes;
@@ -14,8 +14,7 @@ use super::PeerSession;
 use super::msg::DisconnectReason;
 use crate::actors::choker::msg::InterestChanged;
 use crate::actors::piece_manager::msg::{
-    BitfieldReceived, BlocksReceived, HaveAllReceived, HaveReceived, RequestBlocks,
-    RequestsReleased,
+    BitfieldReceived, BlocksReceived, HaveAllReceived, HaveReceived, RequestsReleased,
 };
 use crate::peer::{PeerError, PeerEvent, wire_request};
 
@@ -40,13 +39,14 @@ impl PeerSession {
             PeerEvent::BlockRequested(block) => self.uploads.push_back(block),
             PeerEvent::RequestCancelled(block) => self.uploads.retain(|b| *b != block),
             PeerEvent::Reply(message) => self.send(ctx, message),
+            PeerEvent::ExtendedMessage { id, payload } => self.on_extended(ctx, id, payload),
             other => trace!(parent: &self.span, event = ?other, "ignored"),
         }
     }
 
     /// Hands requests that will not be answered back to the piece manager, after the blocks
     /// received before them.
-    fn release(&mut self, blocks: Vec<BlockRef>) {
+    pub(super) fn release(&mut self, blocks: Vec<BlockRef>) {
         if !blocks.is_empty() {
             self.hand_over_blocks();
             let key = self.key;
@@ -87,12 +87,16 @@ impl PeerSession {
     /// manager for more once fewer than a pipeline's worth are left in reserve. The reserve
     /// keeps the pipeline full while the next `RequestBlocks` is on its way: the piece manager
     /// serves every connection of the torrent, and a pipeline that waits for it drains.
-    /// Nothing is asked while a request is in flight, or the peer chokes us or we are not
-    /// interested.
+    /// Nothing is asked while a request is in flight or we are not interested; while the peer
+    /// chokes us, only blocks of its allowed-fast pieces (BEP 6).
     pub(super) fn maybe_request(&mut self, ctx: &mut Context<Self>) {
         self.send_picked(ctx);
-        if self.asking || self.state.peer_choking() || !self.state.am_interested() {
+        if self.asking || !self.state.am_interested() {
             return;
+        }
+        if self.state.peer_choking() {
+            // BEP 6: its allowed-fast pieces, if it allowed any.
+            return self.ask_for_allowed_fast(ctx);
         }
         let wanted = self.state.wanted_requests(Instant::now());
         let target = self.state.outstanding_count() + wanted;
@@ -100,34 +104,15 @@ impl PeerSession {
         if max == 0 {
             return;
         }
-        self.asking = true;
-        let request = self
-            .links
-            .manager
-            .request
-            .send(RequestBlocks { key: self.key, max });
-        ctx.spawn(request.into_actor(self).map(|picked, act, ctx| {
-            act.asking = false;
-            match picked {
-                Ok(blocks) => {
-                    act.picked.extend(blocks);
-                    // Only send: if the piece manager had fewer blocks than asked, asking
-                    // again at once would spin; the next block or tick asks again.
-                    act.send_picked(ctx);
-                }
-                // The piece manager is gone: the torrent is stopping.
-                Err(_) => act.close(ctx, DisconnectReason::TorrentStopping),
-            }
-        }));
+        self.ask_for_blocks(ctx, max);
     }
 
     /// Sends REQUESTs for as many picked blocks as the pipeline wants now and the download
     /// throttle allows; while the peer chokes us, the picked blocks go back to the piece
-    /// manager instead.
-    fn send_picked(&mut self, ctx: &mut Context<Self>) {
+    /// manager instead, except those of its allowed-fast pieces (BEP 6).
+    pub(super) fn send_picked(&mut self, ctx: &mut Context<Self>) {
         if self.state.peer_choking() {
-            let picked: Vec<BlockRef> = self.picked.drain(..).collect();
-            return self.release(picked);
+            return self.send_picked_while_choked(ctx);
         }
         let wanted = self.state.wanted_requests(Instant::now());
         let n = self.download_allowance(ctx, wanted.min(self.picked.len()));
@@ -143,7 +128,7 @@ impl PeerSession {
 
     /// How many of the first `n` picked blocks the download throttle lets us request now,
     /// charged to it; when it runs dry, a timer asks again once it has credit.
-    fn download_allowance(&mut self, ctx: &mut Context<Self>, n: usize) -> usize {
+    pub(super) fn download_allowance(&mut self, ctx: &mut Context<Self>, n: usize) -> usize {
         if self.download_throttle.is_unlimited() {
             return n;
         }

@@ -7,7 +7,9 @@ use std::net::SocketAddr;
 
 use actix::{Actor, Addr, Handler};
 
-use super::msg::{CancelBlocks, Choke, Disconnect, GetChokeInfo, Have, SetInterest, Unchoke};
+use super::msg::{
+    CancelBlocks, Choke, Disconnect, GetChokeInfo, Have, SetInterest, Unchoke, UpdatePex,
+};
 use crate::choker::PeerKey;
 
 /// Every command a connection accepts, by recipient.
@@ -31,6 +33,8 @@ pub struct PeerHandle {
     pub disconnect: actix::Recipient<Disconnect>,
     /// [`GetChokeInfo`].
     pub choke_info: actix::Recipient<GetChokeInfo>,
+    /// [`UpdatePex`].
+    pub pex: actix::Recipient<UpdatePex>,
 }
 
 impl PeerHandle {
@@ -44,7 +48,8 @@ impl PeerHandle {
             + Handler<CancelBlocks>
             + Handler<SetInterest>
             + Handler<Disconnect>
-            + Handler<GetChokeInfo>,
+            + Handler<GetChokeInfo>
+            + Handler<UpdatePex>,
     {
         Self {
             key,
@@ -56,6 +61,7 @@ impl PeerHandle {
             interest: actor.clone().recipient(),
             disconnect: actor.clone().recipient(),
             choke_info: actor.clone().recipient(),
+            pex: actor.clone().recipient(),
         }
     }
 }

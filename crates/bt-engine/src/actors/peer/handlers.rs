@@ -48,12 +48,13 @@ impl Handler<Choke> for PeerSession {
     type Result = ();
 
     fn handle(&mut self, _: Choke, ctx: &mut Context<Self>) {
-        // BEP 3: choking drops the peer's queued requests; reads in flight find their
-        // request gone and are not sent.
-        self.uploads.clear();
+        // BEP 3: choking drops the peer's queued requests (but those for pieces we allowed
+        // fast, BEP 6); reads in flight find their request gone and are not sent.
         for message in self.state.choke() {
             self.send(ctx, message);
         }
+        let kept = self.state.peer_requests();
+        self.uploads.retain(|block| kept.contains(block));
         self.flush(ctx);
     }
 }

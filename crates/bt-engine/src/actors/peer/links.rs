@@ -5,7 +5,9 @@ use actix::Recipient;
 use crate::actors::choker::msg as choker;
 use crate::actors::disk::ReadBlock;
 use crate::actors::piece_manager::PieceManagerLink;
-use crate::actors::supervisor::msg::{DiskFailed, PeerDisconnected, PeerStatsUpdated};
+use crate::actors::supervisor::msg::{
+    DiskFailed, ExtensionHandshakeReceived, PeerDisconnected, PeerStatsUpdated, PeersDiscovered,
+};
 
 /// Where a connection's events, queries and data go.
 #[derive(Debug, Clone)]
@@ -26,4 +28,15 @@ pub struct PeerLinks {
     pub disk_failed: Recipient<DiskFailed>,
     /// The disk pool: blocks to upload (`send().await`, a few in flight).
     pub read: Recipient<ReadBlock>,
+    /// The supervisor: what the extension protocol brings.
+    pub extensions: ExtensionLinks,
+}
+
+/// Where a connection's extension-protocol news go (both to the supervisor, `do_send`).
+#[derive(Debug, Clone)]
+pub struct ExtensionLinks {
+    /// The peer's extension handshake: its listen port and client name.
+    pub handshake: Recipient<ExtensionHandshakeReceived>,
+    /// Peers learned through BEP 11 peer exchange.
+    pub discovered: Recipient<PeersDiscovered>,
 }

@@ -10,12 +10,13 @@
 //! # Messages in and out
 //! In: the peer's frames; the commands of [`msg`] ([`msg::Choke`], [`msg::Unchoke`] from the
 //! choker; [`msg::SetInterest`], [`msg::CancelBlocks`], [`msg::WorkAvailable`] from the piece
-//! manager; [`msg::Have`],
-//! [`msg::Disconnect`] from the supervisor) and the choker's [`msg::GetChokeInfo`].
+//! manager; [`msg::Have`], [`msg::Disconnect`], [`msg::UpdatePex`] from the supervisor) and
+//! the choker's [`msg::GetChokeInfo`].
 //!
 //! Out (all through [`PeerLinks`]; it names no other actor type):
 //! - to the piece manager: `PeerJoined` first, then BITFIELD / HAVE / HAVE ALL events and
-//!   released requests (`do_send`); `RequestBlocks` when the pipeline has room
+//!   released requests (`do_send`); `RequestBlocks` (or `RequestBlocksIn`, for the peer's
+//!   suggestions or, while it chokes us, its allowed-fast pieces) when the pipeline has room
 //!   (`send().await`, one at a time); the blocks received in a turn, together, in one
 //!   `BlocksReceived` at its end (`do_send`); `PeerLeft` last, as the actor stops, after the
 //!   blocks it received (same queue, same order).
@@ -23,7 +24,15 @@
 //!   serves. Received blocks reach the disk through the piece manager.
 //! - to the choker: `PeerJoined`, `InterestChanged`, `PeerLeft` (`do_send`).
 //! - to the supervisor: `PeerStatsUpdated` every statistics interval, `DiskFailed` if a read
-//!   fails, and `PeerDisconnected` with the reason as it stops (`do_send`).
+//!   fails, `ExtensionHandshakeReceived` and `PeersDiscovered` (BEP 11) from the extension
+//!   protocol, and `PeerDisconnected` with the reason as it stops (`do_send`).
+//!
+//! # Extensions
+//! Our extension handshake (BEP 10) and allowed-fast set (BEP 6) follow our BITFIELD (or
+//! HAVE ALL / HAVE NONE). The peer's metadata requests (BEP 9) are answered from the info
+//! dictionary; PEX (BEP 11) goes out at most once per interval when the supervisor sends
+//! the torrent's peers; while the peer chokes us, its allowed-fast pieces are still
+//! requested; its suggestions are preferred in the next pick (`extensions`).
 //!
 //! # Backpressure
 //! Download: the connection holds no block past the end of the turn that read it, and it
@@ -60,16 +69,21 @@
 //! - `handlers`: the commands and the frame stream.
 //! - `download`: peer events, requests, received blocks.
 //! - `upload`: serving the peer's requests.
+//! - `extensions`: BEP 10 handshake, BEP 9 serving, BEP 11 PEX, BEP 6 allowed fast and
+//!   suggestions; [`PeerExtensionSetup`].
 //! - `writer`: `FrameWriter`.
 //! - `links`: [`PeerLinks`]; `handle`: [`PeerHandle`].
 
 mod download;
+mod extensions;
 pub mod handle;
 mod handlers;
 mod links;
 pub mod msg;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_extensions;
 #[cfg(test)]
 mod tests_limits;
 #[cfg(test)]
@@ -93,8 +107,9 @@ use tokio::sync::OwnedSemaphorePermit;
 use tokio_util::codec::FramedRead;
 use tracing::{Span, debug};
 
+pub use extensions::PeerExtensionSetup;
 pub use handle::PeerHandle;
-pub use links::PeerLinks;
+pub use links::{ExtensionLinks, PeerLinks};
 
 use crate::actors::census::Alive;
 use crate::actors::choker::msg as choker;
@@ -102,7 +117,9 @@ use crate::actors::piece_manager::msg::{PeerJoined, PeerLeft};
 use crate::actors::supervisor::msg::{PeerDisconnected, PeerExit, PeerStatsUpdated, PeerTransfer};
 use crate::choker::PeerKey;
 use crate::config::PeerSettings;
-use crate::peer::{Negotiated, PeerCodec, PeerConfig, PeerError, PeerState, ReadBufferPool};
+use crate::peer::{
+    ExtensionState, Negotiated, PeerCodec, PeerConfig, PeerError, PeerState, ReadBufferPool,
+};
 use crate::shaping::{SessionLimits, Throttle};
 use msg::DisconnectReason;
 use writer::FrameWriter;
@@ -141,13 +158,20 @@ pub struct PeerSetup {
     pub permit: Option<OwnedSemaphorePermit>,
     /// Counts the actor in its session's census.
     pub alive: Option<Alive>,
+    /// The extension protocol's settings (BEP 6, 9, 10, 11).
+    pub extensions: PeerExtensionSetup,
 }
 
 /// One peer connection; see the module docs.
 #[derive(Debug)]
 pub struct PeerSession {
     key: PeerKey,
+    /// The peer's address (for an incoming connection, its ephemeral port).
+    addr: SocketAddr,
     state: PeerState,
+    /// The BEP 10 side: handshakes, metadata served, PEX.
+    extensions: ExtensionState,
+    extension_setup: PeerExtensionSetup,
     /// Our pieces: what we may serve.
     have: Bitfield,
     writer: FrameWriter,
@@ -220,7 +244,10 @@ impl PeerSession {
             Throttle::new(setup.settings.download_limit, setup.limits.download, now);
         Self {
             key: setup.key,
+            addr: setup.addr,
             state: PeerState::new(setup.lengths, setup.negotiated, setup.config, now),
+            extensions: setup.extensions.state(),
+            extension_setup: setup.extensions,
             have: setup.have,
             writer,
             read_buffers,
@@ -387,6 +414,7 @@ impl Actor for PeerSession {
         debug!(parent: &self.span, key = self.key.0, "peer connected");
         self.register(ctx);
         self.announce_pieces(ctx);
+        self.start_extensions(ctx);
         self.flush(ctx);
         ctx.run_interval(self.settings.tick(), |act, ctx| act.on_tick(ctx));
         ctx.run_interval(self.stats_interval, |act, _| act.report_stats());

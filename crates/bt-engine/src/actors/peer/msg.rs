@@ -6,7 +6,10 @@
 //! most one per peer per event: a rechoke, a verified piece, an interest change, a cancel
 //! batch, work after a refusal), except [`GetChokeInfo`], which the choker `send`s and awaits with a timeout.
 
+use std::sync::Arc;
+
 use actix::Message;
+use bt_proto::ext::PexPeer;
 use bt_proto::geometry::{BlockRef, PieceIndex};
 
 use crate::choker::ChokePeer;
@@ -80,3 +83,12 @@ pub struct Disconnect {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Message)]
 #[rtype(result = "ChokePeer")]
 pub struct GetChokeInfo;
+
+/// The torrent's connected peers (from the supervisor, once per PEX interval): the connection
+/// tells its peer what changed since its last BEP 11 message, if the peer speaks PEX.
+#[derive(Debug, Clone, PartialEq, Eq, Message)]
+#[rtype(result = "()")]
+pub struct UpdatePex {
+    /// Every connected peer's listen address and flags, shared by all connections.
+    pub peers: Arc<[PexPeer]>,
+}

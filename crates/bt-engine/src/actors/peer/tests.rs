@@ -23,7 +23,7 @@ use crate::actors::choker::msg as choker;
 use crate::actors::disk::DiskWriter;
 use crate::actors::piece_manager::PieceManagerLink;
 use crate::actors::piece_manager::msg::*;
-use crate::actors::supervisor::msg::DiskFailed;
+use crate::actors::supervisor::msg::{DiskFailed, ExtensionHandshakeReceived, PeersDiscovered};
 use crate::actors::test_support::TIMEOUT;
 use crate::storage::test_support::{payload, single_file};
 use crate::storage::{Storage, StorageConfig};
@@ -35,6 +35,12 @@ pub(super) const LEN: usize = 2 * PIECE as usize + 5000;
 #[derive(Debug)]
 pub(super) enum Event {
     Joined,
+    /// A `RequestBlocksIn`: the pieces and whether only those.
+    RequestIn(Vec<u32>, bool),
+    /// An `ExtensionHandshakeReceived`: the listen port and client.
+    Extended(Option<u16>, Option<String>),
+    /// Peers from PEX.
+    Discovered(Vec<std::net::SocketAddr>),
     Bitfield,
     Received(Vec<(BlockRef, Bytes)>),
     DiskFailed,
@@ -45,7 +51,7 @@ pub(super) enum Event {
 
 /// Stands in for the piece manager (hands out `blocks` once, reports the blocks received),
 /// the choker and the supervisor.
-struct Stub {
+pub(super) struct Stub {
     tx: UnboundedSender<Event>,
     blocks: Vec<BlockRef>,
 }
@@ -84,6 +90,32 @@ stub!(choker::InterestChanged, |_m, _me| None);
 stub!(PeerDisconnected, |m, _me| Some(Event::Disconnected(m.exit)));
 stub!(PeerStatsUpdated, |_m, _me| None);
 stub!(DiskFailed, |_m, _me| Some(Event::DiskFailed));
+stub!(ExtensionHandshakeReceived, |m, _me| Some(Event::Extended(
+    m.listen_port,
+    m.client
+)));
+stub!(PeersDiscovered, |m, _me| Some(Event::Discovered(m.peers)));
+
+impl Handler<RequestBlocksIn> for Stub {
+    type Result = MessageResult<RequestBlocksIn>;
+    fn handle(&mut self, msg: RequestBlocksIn, _: &mut Context<Self>) -> Self::Result {
+        let pieces: Vec<u32> = msg.pieces.iter().map(|p| p.get()).collect();
+        let _ = self.tx.send(Event::RequestIn(pieces, msg.only));
+        let mut picked = Vec::new();
+        self.blocks.retain(|b| {
+            let take = picked.len() < msg.max && msg.pieces.contains(&b.piece);
+            if take {
+                picked.push(*b);
+            }
+            !take
+        });
+        if !msg.only {
+            let n = (msg.max - picked.len()).min(self.blocks.len());
+            picked.extend(self.blocks.drain(..n));
+        }
+        MessageResult(picked)
+    }
+}
 
 impl Handler<RequestBlocks> for Stub {
     type Result = MessageResult<RequestBlocks>;
@@ -96,6 +128,7 @@ impl Handler<RequestBlocks> for Stub {
 pub(super) struct Fixture {
     _dir: TempDir,
     pub(super) data: Vec<u8>,
+    pub(super) info_bytes: Vec<u8>,
     pub(super) lengths: Lengths,
     pub(super) disk: Addr<DiskWriter>,
     /// The range of every disk read the connection made.
@@ -125,9 +158,20 @@ impl Fixture {
 
 /// A connection whose disk holds the payload if `seeding`, and nothing otherwise.
 pub(super) async fn fixture(seeding: bool, settings: PeerSettings, config: PeerConfig) -> Fixture {
+    fixture_with(seeding, settings, config, Negotiated::default()).await
+}
+
+/// [`fixture`], with the extensions both sides negotiated.
+pub(super) async fn fixture_with(
+    seeding: bool,
+    settings: PeerSettings,
+    config: PeerConfig,
+    negotiated: Negotiated,
+) -> Fixture {
     let dir = TempDir::new().unwrap();
     let data = payload(LEN, 3);
     let info = single_file("f", PIECE, &data);
+    let info_bytes = info.to_bytes();
     let storage = Storage::open(dir.path(), &info, &StorageConfig::default()).unwrap();
     let lengths = *storage.lengths();
     if seeding {
@@ -159,7 +203,7 @@ pub(super) async fn fixture(seeding: bool, settings: PeerSettings, config: PeerC
         key: PeerKey(1),
         addr,
         peer_id: PeerId([9; 20]),
-        negotiated: Negotiated::default(),
+        negotiated,
         lengths,
         have,
         config,
@@ -170,11 +214,13 @@ pub(super) async fn fixture(seeding: bool, settings: PeerSettings, config: PeerC
         span: Span::none(),
         permit: None,
         alive: None,
+        extensions: extension_setup(&info_bytes),
     };
     let session = PeerSession::start_in(&Arbiter::current(), ours, setup);
     Fixture {
         _dir: dir,
         data,
+        info_bytes,
         lengths,
         disk,
         reads,
@@ -194,6 +240,26 @@ fn links(stub: &Addr<Stub>, reads: &Addr<ReadLog>) -> PeerLinks {
         stats: stub.clone().recipient(),
         disk_failed: stub.clone().recipient(),
         read: reads.clone().recipient(),
+        extensions: ExtensionLinks {
+            handshake: stub.clone().recipient(),
+            discovered: stub.clone().recipient(),
+        },
+    }
+}
+
+/// Extensions as a public torrent's supervisor sets them up, PEX every 50 ms.
+fn extension_setup(info_bytes: &[u8]) -> PeerExtensionSetup {
+    PeerExtensionSetup {
+        config: crate::peer::ExtensionConfig {
+            client: "bt test".to_owned(),
+            listen_port: Some(7777),
+            request_queue: 250,
+            metadata: Some(Bytes::copy_from_slice(info_bytes)),
+            pex: true,
+            pex_interval: Duration::from_millis(50),
+        },
+        info_hash: bt_proto::InfoHash([0xaa; 20]),
+        allowed_fast_count: 10,
     }
 }
 

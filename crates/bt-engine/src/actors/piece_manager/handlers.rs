@@ -5,7 +5,7 @@ use tracing::{debug, trace};
 
 use super::msg::{
     BitfieldReceived, BlocksReceived, HaveAllReceived, HaveReceived, PeerJoined, PeerLeft,
-    RequestBlocks, RequestsReleased, Shutdown,
+    RequestBlocks, RequestBlocksIn, RequestsReleased, Shutdown,
 };
 use super::{PeerLinks, PieceManager};
 use crate::actors::peer::msg::SetInterest;
@@ -78,16 +78,21 @@ impl Handler<RequestBlocks> for PieceManager {
     type Result = MessageResult<RequestBlocks>;
 
     fn handle(&mut self, msg: RequestBlocks, _: &mut Context<Self>) -> Self::Result {
-        let blocks = if self.is_backlogged() {
-            trace!(parent: &self.span, key = msg.key.0, "no blocks: the disk is behind");
-            Vec::new()
-        } else {
-            self.picker.pick_blocks(msg.key, msg.max)
-        };
-        if blocks.is_empty() {
-            self.starved.insert(msg.key);
-        }
+        let blocks =
+            self.pick_unless_backlogged(msg.key, |picker| picker.pick_blocks(msg.key, msg.max));
         trace!(parent: &self.span, key = msg.key.0, max = msg.max, picked = blocks.len(), "pick");
+        MessageResult(blocks)
+    }
+}
+
+impl Handler<RequestBlocksIn> for PieceManager {
+    type Result = MessageResult<RequestBlocksIn>;
+
+    fn handle(&mut self, msg: RequestBlocksIn, _: &mut Context<Self>) -> Self::Result {
+        let blocks = self.pick_unless_backlogged(msg.key, |picker| {
+            picker.pick_blocks_in(msg.key, msg.max, &msg.pieces, msg.only)
+        });
+        trace!(parent: &self.span, key = msg.key.0, max = msg.max, only = msg.only, picked = blocks.len(), "pick in");
         MessageResult(blocks)
     }
 }

@@ -12,7 +12,7 @@
 //! In ([`msg`]), from the connections: [`msg::PeerJoined`],
 //! [`msg::BitfieldReceived`], [`msg::HaveReceived`],
 //! [`msg::HaveAllReceived`], [`msg::PeerLeft`],
-//! [`msg::RequestBlocks`] → blocks, [`msg::BlocksReceived`],
+//! [`msg::RequestBlocks`] and [`msg::RequestBlocksIn`] → blocks, [`msg::BlocksReceived`],
 //! [`msg::RequestsReleased`]; from the supervisor: [`msg::Shutdown`].
 //!
 //! Out: to each connection's recipients, `SetInterest` (after any event that changes what a
@@ -26,7 +26,7 @@
 //!
 //! # Backpressure
 //! While 8 MiB (or two pieces) are on their way to disk (pieces to store, blocks to write),
-//! [`msg::RequestBlocks`] hands out nothing, so a slow disk slows the peers and memory holds
+//! [`msg::RequestBlocks`] and [`msg::RequestBlocksIn`] hand out nothing, so a slow disk slows the peers and memory holds
 //! no more than the pieces being received plus that; the connections refused are told
 //! `WorkAvailable` once the disk catches up. The buffer limit caps the memory of pieces
 //! being received (pieces left partial by departed peers included).
@@ -66,7 +66,7 @@ use crate::picker::PiecePicker;
 use assembly::Assembly;
 use msg::{
     BitfieldReceived, BlocksReceived, HaveAllReceived, HaveReceived, PeerJoined, PeerLeft,
-    RequestBlocks, RequestsReleased,
+    RequestBlocks, RequestBlocksIn, RequestsReleased,
 };
 
 /// The default of [`PieceManagerSetup::buffer_limit`]: 32 MiB, every piece in flight of a
@@ -126,6 +126,8 @@ pub struct PieceManagerLink {
     pub left: Recipient<PeerLeft>,
     /// [`RequestBlocks`].
     pub request: Recipient<RequestBlocks>,
+    /// [`RequestBlocksIn`].
+    pub request_in: Recipient<RequestBlocksIn>,
     /// [`BlocksReceived`].
     pub received: Recipient<BlocksReceived>,
     /// [`RequestsReleased`].
@@ -143,6 +145,7 @@ impl PieceManagerLink {
             + Handler<HaveAllReceived>
             + Handler<PeerLeft>
             + Handler<RequestBlocks>
+            + Handler<RequestBlocksIn>
             + Handler<BlocksReceived>
             + Handler<RequestsReleased>,
     {
@@ -153,6 +156,7 @@ impl PieceManagerLink {
             have_all: actor.clone().recipient(),
             left: actor.clone().recipient(),
             request: actor.clone().recipient(),
+            request_in: actor.clone().recipient(),
             received: actor.clone().recipient(),
             released: actor.clone().recipient(),
         }

@@ -2,7 +2,8 @@
 //! connections (or stubs standing in for them) except [`Shutdown`], from the supervisor.
 //!
 //! # Backpressure
-//! - [`RequestBlocks`] is `send().await`ed: a connection has at most one in flight.
+//! - [`RequestBlocks`] and [`RequestBlocksIn`] are `send().await`ed: a connection has at most
+//!   one of them in flight.
 //! - [`BlocksReceived`] is sent with `do_send`, so it keeps its place among the connection's
 //!   other events (a [`PeerLeft`] never overtakes blocks received before it). It is bounded
 //!   by the requests the connection has outstanding (a block nobody requested is refused by
@@ -82,6 +83,24 @@ pub struct RequestBlocks {
     pub key: PeerKey,
     /// How many the connection's pipeline has room for.
     pub max: usize,
+}
+
+/// Query: up to `max` blocks to request from the peer now, taken from `pieces` first: with
+/// `only`, from nothing else (BEP 6 allowed-fast pieces while the peer chokes us); without,
+/// the rest picked as usual (BEP 6 suggestions). See
+/// [`PiecePicker::pick_blocks_in`](crate::picker::PiecePicker::pick_blocks_in). Like
+/// [`RequestBlocks`], nothing while the disk is behind.
+#[derive(Debug, Clone, PartialEq, Eq, Message)]
+#[rtype(result = "Vec<BlockRef>")]
+pub struct RequestBlocksIn {
+    /// The connection.
+    pub key: PeerKey,
+    /// How many the connection's pipeline has room for.
+    pub max: usize,
+    /// The pieces to take blocks of first.
+    pub pieces: Vec<PieceIndex>,
+    /// Take blocks of `pieces` only.
+    pub only: bool,
 }
 
 /// Event: blocks we requested arrived from the peer, every one received in one turn of the

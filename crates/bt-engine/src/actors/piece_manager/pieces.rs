@@ -6,14 +6,14 @@
 use actix::{ActorFutureExt, AsyncContext, Context, WrapFuture};
 use bt_proto::geometry::{BlockRef, PieceIndex};
 use bytes::Bytes;
-use tracing::{debug, warn};
+use tracing::{debug, trace, warn};
 
 use super::PieceManager;
 use super::assembly::{Next, Placed};
 use crate::actors::disk::{DiskError, StorePiece, VerifyPiece, WriteBlock};
 use crate::actors::supervisor::msg::{DiskFailed, PieceFailed, PieceVerified};
 use crate::choker::PeerKey;
-use crate::picker::BlockOutcome;
+use crate::picker::{BlockOutcome, PiecePicker};
 
 impl PieceManager {
     /// Books the blocks a connection received: the picker says which are new (and which
@@ -43,9 +43,23 @@ impl PieceManager {
         self.send_cancels(cancels);
     }
 
-    /// Whether the disk is too far behind to hand out more blocks.
-    pub(super) fn is_backlogged(&self) -> bool {
-        self.assembly.is_backlogged()
+    /// The blocks `pick` chooses for connection `key`, or none while the disk is too far
+    /// behind; a connection that gets none is told `WorkAvailable` once there may be some.
+    pub(super) fn pick_unless_backlogged(
+        &mut self,
+        key: PeerKey,
+        pick: impl FnOnce(&mut dyn PiecePicker) -> Vec<BlockRef>,
+    ) -> Vec<BlockRef> {
+        let blocks = if self.assembly.is_backlogged() {
+            trace!(parent: &self.span, key = key.0, "no blocks: the disk is behind");
+            Vec::new()
+        } else {
+            pick(self.picker.as_mut())
+        };
+        if blocks.is_empty() {
+            self.starved.insert(key);
+        }
+        blocks
     }
 
     /// Acts on what the assembly says comes next for a piece.

@@ -10,11 +10,19 @@
 //! worker Arbiter per core that connections are spread over.
 //!
 //! # Messages in and out
-//! In ([`msg`]): `AddTorrent`, `GetTorrent`, `ListTorrents`, `RemoveTorrent`, `Shutdown`, all
-//! from the handle; and accepted sockets from the listener.
-//! Out: `IncomingPeer` (`do_send`) to the supervisor whose info-hash a handshake named, with
-//! the socket detached from this runtime; `Shutdown` (`send().await`) to supervisors, then to
-//! the DHT node (if `dht.enabled`), whose `Announce` recipient every supervisor gets.
+//! In ([`msg`]): `AddTorrent`, `AddMagnet`, `GetTorrent`, `GetTorrentEvents`,
+//! `GetTorrentStats`, `PauseTorrent`, `ResumeTorrent`, `ListTorrents`, `RemoveTorrent`,
+//! `Shutdown`, all from the handles; `MetadataFetched` from a metadata fetcher; and accepted
+//! sockets from the listener.
+//! Out: `IncomingPeer` (`do_send`) to the supervisor (or, for a magnet link still fetching
+//! its metadata, the metadata fetcher) whose info-hash a handshake named, with the socket
+//! detached from this runtime; `GetStats`, `Pause`, `Resume` forwarded from handles;
+//! `Shutdown` (`send().await`) to supervisors and fetchers, then to the DHT node (if
+//! `dht.enabled`), whose `Announce` recipient every supervisor and fetcher gets.
+//!
+//! # Magnet links
+//! See `magnet`: a `MetadataFetcher` runs the torrent until its metadata arrives, then the
+//! session starts the supervisor on the same event channel and stops the fetcher.
 //!
 //! # Incoming connections
 //! Each accepted socket needs a free slot (else it is closed at once). Its handshake runs as
@@ -29,6 +37,7 @@
 //! [`msg::Shutdown`].
 
 mod handlers;
+mod magnet;
 pub mod msg;
 
 use std::collections::HashMap;
@@ -76,6 +85,8 @@ pub struct Session {
     listen_port: u16,
     listener: Option<TcpListener>,
     torrents: HashMap<InfoHash, TorrentLink>,
+    /// Magnet links whose metadata is being fetched (`magnet`).
+    fetching: HashMap<InfoHash, magnet::FetchLink>,
     /// Our handshake per torrent, shared read-only with the handshakes in progress.
     routes: Arc<HashMap<InfoHash, Handshake>>,
     slots: Arc<Semaphore>,
@@ -106,6 +117,7 @@ impl Session {
             listen_port,
             listener: Some(setup.listener),
             torrents: HashMap::new(),
+            fetching: HashMap::new(),
             routes: Arc::new(HashMap::new()),
             arbiters: Vec::new(),
             _alive: setup.census.enter(ActorKind::Session),
@@ -121,6 +133,7 @@ impl Session {
         let routes = self
             .torrents
             .keys()
+            .chain(self.fetching.keys())
             .map(|hash| (*hash, Handshake::new(reserved, *hash, self.peer_id)))
             .collect();
         self.routes = Arc::new(routes);
@@ -146,15 +159,18 @@ impl Session {
                 .into_actor(self)
                 .map(move |result, act, _| match result {
                     Ok((stream, handshakes)) => {
-                        let Some(torrent) = act.torrents.get(&handshakes.ours.info_hash) else {
-                            return; // Removed while the handshake ran.
-                        };
-                        torrent.supervisor.do_send(IncomingPeer {
+                        let hash = handshakes.ours.info_hash;
+                        let incoming = IncomingPeer {
                             stream,
                             addr,
                             handshakes,
                             permit,
-                        });
+                        };
+                        if let Some(torrent) = act.torrents.get(&hash) {
+                            torrent.supervisor.do_send(incoming);
+                        } else if let Some(fetch) = act.fetching.get(&hash) {
+                            fetch.fetcher.do_send(incoming);
+                        } // else: removed while the handshake ran.
                     }
                     Err(error) => {
                         debug!(parent: &act.span, %addr, %error, "incoming handshake failed")

@@ -30,7 +30,10 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 impl Handler<PeersDiscovered> for TorrentSupervisor {
     type Result = ();
 
-    fn handle(&mut self, msg: PeersDiscovered, ctx: &mut Context<Self>) {
+    fn handle(&mut self, mut msg: PeersDiscovered, ctx: &mut Context<Self>) {
+        if !self.filter_discovered(&mut msg) {
+            return;
+        }
         debug!(parent: &self.span, peers = msg.peers.len(), source = ?msg.source, "peers discovered");
         self.learn(ctx, msg.peers);
     }

@@ -26,15 +26,18 @@
 //! # Messages in and out
 //! In ([`msg`]): `PeersDiscovered`, `TrackerStatusChanged` (announcer); `PieceVerified`,
 //! `PieceFailed`, `DiskFailed` (piece manager, connections); `PeerStatsUpdated`,
-//! `PeerDisconnected` (connections); `IncomingPeer` (session); `Pause`, `Resume`,
-//! `Shutdown`, `GetStats` (handle, session).
-//! Out: `Have` and `Disconnect` to connections, `ModeChanged` to the choker,
+//! `PeerDisconnected`, `ExtensionHandshakeReceived`, `PeersDiscovered` from PEX
+//! (connections); `IncomingPeer` (session); `Pause`, `Resume`, `Shutdown`, `GetStats`
+//! (handle, session).
+//! Out: `Have`, `Disconnect` and (once per PEX interval) `UpdatePex` to connections, `ModeChanged` to the choker,
 //! `UpdateProgress` and `AnnounceNow` to the announcer (all `do_send`); `Shutdown` to each
 //! actor it started; [`TorrentEvent`]s on a broadcast channel.
 //!
 //! # Timers
 //! Every `redial_interval`: dial known peers whose back-off has passed. Every
-//! `stats_interval`: a `Progress` event and fresh statistics for the announcer.
+//! `stats_interval`: a `Progress` event and fresh statistics for the announcer. Every
+//! `extensions.pex_interval` (not for a private torrent): the connected peers to every
+//! connection, for BEP 11 peer exchange.
 //!
 //! # What stops it
 //! [`msg::Shutdown`]: connections closed, `stopped` announced (bounded by the announcer's
@@ -50,7 +53,9 @@
 //! - `trackers`: how each tracker's last announce went.
 //! - `sync`: flushing the files to disk on completion, pause and shutdown.
 //! - `strikes`: hash-check strikes per peer, across its connections.
+//! - `extensions`: extension handshakes, BEP 11 peer exchange, BEP 27 private torrents.
 
+mod extensions;
 mod handlers;
 mod ledger;
 pub mod msg;
@@ -59,7 +64,7 @@ mod start;
 mod stats;
 mod strikes;
 mod sync;
-mod trackers;
+pub(crate) mod trackers;
 
 pub(crate) use peers::our_reserved;
 
@@ -205,6 +210,8 @@ pub struct TorrentSupervisor {
     last_progress: (u32, u64, u64),
     /// Waiting for every connection to end, to answer a `Shutdown`.
     drained: Vec<oneshot::Sender<()>>,
+    /// The metadata we serve and what extension handshakes told us (`extensions`).
+    ext: extensions::ExtensionBook,
     /// The session's DHT node, if any.
     dht: Option<actix::Recipient<bt_dht::actor::Announce>>,
     span: Span,
@@ -232,6 +239,7 @@ impl TorrentSupervisor {
             lengths,
             selection,
             have: Bitfield::new(lengths.piece_count() as usize),
+            ext: extensions::ExtensionBook::new(&setup.metainfo.info_bytes),
             trackers: trackers::initial(setup.metainfo.tracker_tiers()),
             metainfo: setup.metainfo,
             download_dir: setup.download_dir,
@@ -383,6 +391,7 @@ impl TorrentSupervisor {
             act.fill_slots(ctx)
         });
         ctx.run_interval(self.config.stats_interval(), |act, _| act.report_progress());
+        self.start_extension_timers(ctx);
     }
 
     /// Transfer statistics as trackers want them.

@@ -155,14 +155,20 @@ pub struct GetStats;
 /// Where a batch of peer addresses came from, so the supervisor can attribute and rank them.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum PeerSource {
-    /// A tracker, by its URL as written in the torrent. (PEX will add a variant.)
+    /// A tracker, by its URL as written in the torrent.
     Tracker(String),
+    /// A connected peer's BEP 11 peer exchange (never used for a private torrent, BEP 27).
+    Pex,
+    /// The peers a magnet link's metadata fetch knew of (from the link's trackers and `x.pe`),
+    /// handed over once the metadata arrived; a private torrent takes its trackers' instead.
+    Magnet,
     /// The mainline DHT (BEP 5).
     Dht,
 }
 
-/// Event (from the announcer): peers a tracker handed out, without our own address or peer
-/// id and without duplicates within the batch. Never empty.
+/// Event (from the announcer, or a connection's peer exchange): peers a tracker or a peer
+/// handed out, without duplicates within the batch. Never empty. Trackers' batches come
+/// without our own address; PEX batches may hold it (the handshake refuses ourselves).
 #[derive(Debug, Clone, PartialEq, Eq, Message)]
 #[rtype(result = "()")]
 pub struct PeersDiscovered {
@@ -216,4 +222,27 @@ pub struct TrackerStatusChanged {
     pub tracker: String,
     /// What happened.
     pub status: TrackerStatus,
+}
+
+/// Event (from a connection): the peer's BEP 10 extension handshake arrived, with what the
+/// supervisor keeps of it: where the peer accepts connections (for PEX) and its client name.
+/// At most one per extension handshake the peer sends.
+#[derive(Debug, Clone, PartialEq, Eq, Message)]
+#[rtype(result = "()")]
+pub struct ExtensionHandshakeReceived {
+    /// The connection.
+    pub key: PeerKey,
+    /// The peer's `p`: its listen port.
+    pub listen_port: Option<u16>,
+    /// The peer's `v`: its client name and version.
+    pub client: Option<String>,
+}
+
+/// Command (from the session, for a torrent that started as a magnet link): never connect to
+/// these addresses; its metadata fetch struck them for bad metadata.
+#[derive(Debug, Clone, PartialEq, Eq, Message)]
+#[rtype(result = "()")]
+pub struct BanPeers {
+    /// The addresses.
+    pub addrs: Vec<SocketAddr>,
 }

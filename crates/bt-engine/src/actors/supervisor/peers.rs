@@ -26,7 +26,7 @@ use super::msg::{PeerExit, PeerTransfer};
 use super::strikes::Striker;
 use super::{Known, PeerEntry, TorrentSupervisor};
 use crate::actors::peer::msg::{Disconnect, DisconnectReason};
-use crate::actors::peer::{PeerHandle, PeerLinks, PeerSession, PeerSetup};
+use crate::actors::peer::{ExtensionLinks, PeerHandle, PeerLinks, PeerSession, PeerSetup};
 use crate::actors::piece_manager::PieceManagerLink;
 use crate::choker::PeerKey;
 use crate::peer::{Negotiated, PeerError, outgoing_handshake};
@@ -43,10 +43,12 @@ pub(super) struct Candidate {
     pub(super) permit: OwnedSemaphorePermit,
 }
 
-/// The reserved bits we offer: BEP 6, the fast extension.
+/// The reserved bits we offer: BEP 6, the fast extension, and BEP 10, the extension
+/// protocol.
 pub(crate) fn our_reserved() -> Reserved {
     let mut reserved = Reserved::NONE;
     reserved.set_fast(true);
+    reserved.set_extension_protocol(true);
     reserved
 }
 
@@ -201,8 +203,12 @@ impl TorrentSupervisor {
             choker_interest: parts.choker.clone().recipient(),
             disconnected: me.clone().recipient(),
             stats: me.clone().recipient(),
-            disk_failed: me.recipient(),
+            disk_failed: me.clone().recipient(),
             read: parts.disk.clone().recipient(),
+            extensions: ExtensionLinks {
+                handshake: me.clone().recipient(),
+                discovered: me.clone().recipient(),
+            },
         };
         let setup = PeerSetup {
             key,
@@ -222,6 +228,7 @@ impl TorrentSupervisor {
                 self.census
                     .enter(crate::actors::census::ActorKind::PeerSession),
             ),
+            extensions: self.extension_setup(),
         };
         let striker = Striker {
             peer_id: candidate.peer_id,
@@ -256,6 +263,7 @@ impl TorrentSupervisor {
         let Some(entry) = self.peers.remove(&key) else {
             return;
         };
+        self.ext.forget(key);
         self.strikes.departed(key);
         self.closed.downloaded += transfer.downloaded;
         self.closed.uploaded += transfer.uploaded;

@@ -28,7 +28,7 @@ impl TorrentSupervisor {
                 lengths: self.lengths,
                 have: self.have.clone(),
                 config: self.config.picker.to_config(),
-                seed: rand::random(),
+                seed: self.strategies.picker_seed(&self.info_hash),
             })
             .expect("invariant: the resume check returns one bit per piece");
         if !self.selection.is_everything() {
@@ -61,7 +61,7 @@ impl TorrentSupervisor {
         let context = ChokerContext {
             info_hash: self.info_hash,
             config,
-            seed: rand::random(),
+            seed: self.strategies.choker_seed(&self.info_hash),
         };
         Choker::new(ChokerSetup {
             strategy: self.strategies.choker(self.config.choke.strategy, context),

@@ -29,6 +29,7 @@ impl TorrentSupervisor {
             .peers
             .values()
             .map(|entry| PeerInfo {
+                client: self.ext.client(entry.handle.key),
                 addr: entry.handle.addr,
                 peer_id: entry.peer_id,
                 outgoing: entry.outgoing,

@@ -83,11 +83,15 @@ impl PeerState {
             PeerMessage::Reject(request) => self.on_reject(request, now, events)?,
             PeerMessage::Suggest { piece } => {
                 self.require_fast("suggest piece")?;
-                events.push(PeerEvent::Suggested(self.piece("suggest piece", piece)?));
+                let piece = self.piece("suggest piece", piece)?;
+                self.fast.note_suggested(piece);
+                events.push(PeerEvent::Suggested(piece));
             }
             PeerMessage::AllowedFast { piece } => {
                 self.require_fast("allowed fast")?;
-                events.push(PeerEvent::AllowedFast(self.piece("allowed fast", piece)?));
+                let piece = self.piece("allowed fast", piece)?;
+                self.fast.note_allowed(piece);
+                events.push(PeerEvent::AllowedFast(piece));
             }
             PeerMessage::Extended { id, payload } => {
                 if !self.negotiated.extension_protocol {
@@ -154,14 +158,15 @@ impl PeerState {
         Ok(())
     }
 
-    /// REQUEST: valid range and size; dropped (or rejected, BEP 6) while we choke; capped.
+    /// REQUEST: valid range and size; dropped (or rejected, BEP 6) while we choke, unless
+    /// for a piece we allowed fast; capped.
     fn on_request(
         &mut self,
         request: BlockRequest,
         events: &mut Vec<PeerEvent>,
     ) -> Result<(), PeerError> {
         let block = self.check_request("request", request, self.config.max_request_len)?;
-        if self.am_choking {
+        if self.am_choking && !self.fast.offered(block.piece) {
             self.stats.ignored_requests = self.stats.ignored_requests.saturating_add(1);
             if self.negotiated.fast {
                 events.push(PeerEvent::Reply(PeerMessage::Reject(request)));

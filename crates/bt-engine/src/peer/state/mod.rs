@@ -8,14 +8,18 @@
 //!   the torrent's geometry and returns [`PeerEvent`](super::PeerEvent)s (`incoming.rs`).
 //! - Outgoing: methods that update the state and return the [`PeerMessage`]s to send
 //!   (`outgoing.rs`).
+//! - BEP 6 allowed-fast sets and suggestions (`fast.rs`).
 //! - Timers: [`PeerState::timed_out_requests`], [`PeerState::keep_alive`],
 //!   [`PeerState::is_silent`], [`PeerState::is_snubbed`], polled by the actor's interval.
 
+mod fast;
 mod incoming;
 mod outgoing;
 
 #[cfg(test)]
 mod test_support;
+#[cfg(test)]
+mod tests_fast;
 #[cfg(test)]
 mod tests_incoming;
 #[cfg(test)]
@@ -31,6 +35,7 @@ use bt_proto::wire::{BlockRequest, PeerMessage, Reserved};
 
 use super::pipeline::Pipeline;
 use super::{PeerConfig, PeerError, RateMeter};
+use fast::FastSets;
 
 /// The extensions both handshakes announced; a message of any other extension is a protocol
 /// error.
@@ -119,6 +124,8 @@ pub struct PeerState {
     /// Since when we have been waiting for a block without getting one (requests outstanding
     /// or timed out); `None` when we expect nothing. Drives the snubbed flag.
     waiting_since: Option<Instant>,
+    /// BEP 6 allowed-fast pieces both ways, and the peer's suggestions (`fast.rs`).
+    fast: FastSets,
 }
 
 impl PeerState {
@@ -146,6 +153,7 @@ impl PeerState {
             last_sent: now,
             last_block: None,
             waiting_since: None,
+            fast: FastSets::default(),
         }
     }
 

@@ -27,13 +27,18 @@ impl PeerState {
         }
     }
 
-    /// Chokes the peer: CHOKE, and the peer's queued requests are dropped (BEP 3). With BEP 6
-    /// each dropped request gets a REJECT after the CHOKE. Nothing if already choking.
+    /// Chokes the peer: CHOKE, and the peer's queued requests are dropped (BEP 3), except
+    /// those for pieces we allowed fast. With BEP 6 each dropped request gets a REJECT after
+    /// the CHOKE. Nothing if already choking.
     pub fn choke(&mut self) -> Vec<PeerMessage> {
         if std::mem::replace(&mut self.am_choking, true) {
             return Vec::new();
         }
-        let dropped = std::mem::take(&mut self.peer_requests);
+        let (kept, dropped): (Vec<BlockRef>, Vec<BlockRef>) =
+            std::mem::take(&mut self.peer_requests)
+                .into_iter()
+                .partition(|block| self.fast.offered(block.piece));
+        self.peer_requests = kept;
         let mut messages = vec![PeerMessage::Choke];
         if self.negotiated.fast {
             messages.extend(

@@ -4,10 +4,12 @@
 //!   partial pieces, the cap, the other orders).
 //! - `lifecycle`: requests, releases, endgame, hash results, interest and the wanted mask.
 //! - `props`: random operation sequences checked against invariants and a recount.
+//! - `within`: picks narrowed to a set of pieces (allowed fast, suggestions).
 
 mod lifecycle;
 mod ordering;
 mod props;
+mod within;
 
 use std::collections::{BTreeMap, BTreeSet};
 
