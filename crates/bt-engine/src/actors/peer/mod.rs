@@ -87,6 +87,8 @@ mod tests_extensions;
 #[cfg(test)]
 mod tests_limits;
 #[cfg(test)]
+mod tests_order;
+#[cfg(test)]
 mod tests_upload;
 mod upload;
 mod writer;

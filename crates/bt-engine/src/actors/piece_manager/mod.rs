@@ -49,6 +49,8 @@ pub mod msg;
 mod pieces;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_peers;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;

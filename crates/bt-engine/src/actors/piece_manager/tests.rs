@@ -24,13 +24,13 @@ use crate::storage::{Storage, StorageConfig};
 const PIECE: u32 = 32 * 1024;
 const LEN: usize = 3 * PIECE as usize - 1000;
 
-struct Fixture {
+pub(super) struct Fixture {
     _dir: TempDir,
     data: Vec<u8>,
-    lengths: Lengths,
+    pub(super) lengths: Lengths,
     disk: Addr<DiskWriter>,
-    manager: Addr<PieceManager>,
-    supervisor: tokio::sync::mpsc::UnboundedReceiver<Seen>,
+    pub(super) manager: Addr<PieceManager>,
+    pub(super) supervisor: tokio::sync::mpsc::UnboundedReceiver<Seen>,
 }
 
 /// Where the piece manager's disk work goes.
@@ -57,7 +57,7 @@ impl DiskLinks {
 }
 
 /// A manager over a real disk pool, keeping up to `buffer_limit` bytes of pieces in memory.
-fn fixture(picker: PickerConfig, buffer_limit: u64) -> Fixture {
+pub(super) fn fixture(picker: PickerConfig, buffer_limit: u64) -> Fixture {
     fixture_on(picker, buffer_limit, LEN, DiskLinks::of)
 }
 
@@ -113,10 +113,10 @@ fn fixture_on(
 }
 
 /// Pieces kept in memory (the default), and every block written through.
-const BOTH_WAYS: [u64; 2] = [DEFAULT_BUFFER_LIMIT, 0];
+pub(super) const BOTH_WAYS: [u64; 2] = [DEFAULT_BUFFER_LIMIT, 0];
 
-/// A stub connection registered with the manager, announcing every piece.
-async fn join_seed(f: &Fixture, key: u64) -> tokio::sync::mpsc::UnboundedReceiver<Seen> {
+/// A stub connection registered with the manager, announcing nothing yet.
+pub(super) fn join(f: &Fixture, key: u64) -> tokio::sync::mpsc::UnboundedReceiver<Seen> {
     let (recorder, rx) = Recorder::new(PeerKey(key));
     let peer = recorder.start();
     f.manager.do_send(PeerJoined {
@@ -125,6 +125,12 @@ async fn join_seed(f: &Fixture, key: u64) -> tokio::sync::mpsc::UnboundedReceive
         cancel: peer.clone().recipient(),
         work: peer.recipient(),
     });
+    rx
+}
+
+/// A stub connection registered with the manager, announcing every piece.
+pub(super) async fn join_seed(f: &Fixture, key: u64) -> tokio::sync::mpsc::UnboundedReceiver<Seen> {
+    let rx = join(f, key);
     let bitfield = Bitfield::full(f.lengths.piece_count() as usize);
     f.manager.do_send(BitfieldReceived {
         key: PeerKey(key),
@@ -133,20 +139,20 @@ async fn join_seed(f: &Fixture, key: u64) -> tokio::sync::mpsc::UnboundedReceive
     rx
 }
 
-fn bytes_of(f: &Fixture, block: &BlockRef) -> Bytes {
+pub(super) fn bytes_of(f: &Fixture, block: &BlockRef) -> Bytes {
     let start = (f.lengths.piece_offset(block.piece) + u64::from(block.offset)) as usize;
     Bytes::copy_from_slice(&f.data[start..start + block.len as usize])
 }
 
 /// What a connection does with the blocks it received in one turn.
-fn deliver(f: &Fixture, key: u64, blocks: Vec<(BlockRef, Bytes)>) {
+pub(super) fn deliver(f: &Fixture, key: u64, blocks: Vec<(BlockRef, Bytes)>) {
     f.manager.do_send(BlocksReceived {
         key: PeerKey(key),
         blocks,
     });
 }
 
-async fn ask(f: &Fixture, key: u64, max: usize) -> Vec<BlockRef> {
+pub(super) async fn ask(f: &Fixture, key: u64, max: usize) -> Vec<BlockRef> {
     f.manager
         .send(RequestBlocks {
             key: PeerKey(key),
@@ -371,9 +377,9 @@ impl Handler<VerifyPiece> for GatedDisk {
     }
 }
 
-#[actix::test]
-async fn pieces_waiting_for_the_disk_hold_back_work_until_it_catches_up() {
-    // Pieces kept in memory; enough of them complete to fill the backlog.
+/// Pieces kept in memory, as many as fill the disk's backlog and two more, going to a disk
+/// that waits until the returned gate opens (`send(true)`); that many pieces too.
+pub(super) fn gated_fixture() -> (Fixture, tokio::sync::watch::Sender<bool>, usize) {
     let pieces = (DISK_BACKLOG / u64::from(PIECE)) as usize;
     let len = (pieces + 2) * PIECE as usize;
     let (open, gate) = tokio::sync::watch::channel(false);
@@ -381,20 +387,21 @@ async fn pieces_waiting_for_the_disk_hold_back_work_until_it_catches_up() {
         max_pieces_in_flight: 1_000,
         ..PickerConfig::default()
     };
-    let mut f = fixture_on(
-        config,
-        DEFAULT_BUFFER_LIMIT,
-        len,
-        |disk: &Addr<DiskWriter>| {
-            DiskLinks::of(
-                &GatedDisk {
-                    disk: disk.clone(),
-                    gate,
-                }
-                .start(),
-            )
-        },
-    );
+    let gated = |disk: &Addr<DiskWriter>| {
+        let gated = GatedDisk {
+            disk: disk.clone(),
+            gate,
+        };
+        DiskLinks::of(&gated.start())
+    };
+    let f = fixture_on(config, DEFAULT_BUFFER_LIMIT, len, gated);
+    (f, open, pieces)
+}
+
+#[actix::test]
+async fn pieces_waiting_for_the_disk_hold_back_work_until_it_catches_up() {
+    // Enough pieces complete to fill the backlog.
+    let (mut f, open, pieces) = gated_fixture();
     let mut peer = join_seed(&f, 1).await;
     let blocks = ask(&f, 1, pieces * 2).await;
     assert_eq!(blocks.len(), pieces * 2, "every block of {pieces} pieces");
