@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+use tokio::sync::oneshot;
 
 use super::builder::{LibtorrentBuilder, LtMode};
 use super::error::ReferenceError;
@@ -35,6 +36,9 @@ pub struct LibtorrentPeer {
     /// Events taken off the channel by [`Self::poll`] and not yet seen by a wait.
     backlog: VecDeque<LtEvent>,
     stderr: Arc<Mutex<String>>,
+    /// Fires once the stderr thread has read everything (the pipe closed), so an error after
+    /// the exit names what the child wrote last.
+    stderr_closed: Option<oneshot::Receiver<()>>,
     listen_port: u16,
     info_hash: String,
     mode: LtMode,
@@ -60,9 +64,13 @@ impl LibtorrentPeer {
             std::thread::spawn(move || pump_events(stdout, tx));
         }
         let stderr = Arc::new(Mutex::new(String::new()));
+        let (closed, stderr_closed) = oneshot::channel();
         if let Some(pipe) = child.stderr.take() {
             let tail = Arc::clone(&stderr);
-            std::thread::spawn(move || keep_tail(pipe, &tail));
+            std::thread::spawn(move || {
+                keep_tail(pipe, &tail);
+                let _ = closed.send(());
+            });
         }
         Self {
             stdin: child.stdin.take(),
@@ -70,6 +78,7 @@ impl LibtorrentPeer {
             events,
             backlog: VecDeque::new(),
             stderr,
+            stderr_closed: Some(stderr_closed),
             listen_port: 0,
             info_hash: String::new(),
             mode,
@@ -268,6 +277,10 @@ impl LibtorrentPeer {
             Some(Err(error)) => Err(error),
             None => {
                 let status = self.exit_status(EXIT_GRACE).await;
+                // The exit can be seen before the stderr thread read the last lines.
+                if let Some(closed) = self.stderr_closed.take() {
+                    let _ = tokio::time::timeout(EXIT_GRACE, closed).await;
+                }
                 let stderr = self.stderr.lock().map(|s| s.clone()).unwrap_or_default();
                 match status {
                     Some(status) => Err(ReferenceError::Exited {
