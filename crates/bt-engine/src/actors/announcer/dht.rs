@@ -88,7 +88,11 @@ impl Announcer {
                     );
                     if !peers.is_empty() {
                         let source = PeerSource::Dht;
-                        act.peers_out.do_send(PeersDiscovered { peers, source });
+                        act.peers_out.do_send(PeersDiscovered {
+                            peers,
+                            seeds: Vec::new(),
+                            source,
+                        });
                     }
                 }
                 Ok(Err(error)) => tracing::debug!(%error, "DHT announce failed"),

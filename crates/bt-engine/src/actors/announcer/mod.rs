@@ -364,7 +364,11 @@ impl Announcer {
         };
         if !peers.is_empty() {
             let source = PeerSource::Tracker(url.to_owned());
-            self.peers_out.do_send(PeersDiscovered { peers, source });
+            self.peers_out.do_send(PeersDiscovered {
+                peers,
+                seeds: Vec::new(),
+                source,
+            });
         }
         self.send_status(url, status);
     }

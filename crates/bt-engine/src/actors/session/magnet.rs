@@ -104,6 +104,7 @@ impl Handler<MetadataFetched> for Session {
                 if !msg.peers.is_empty() {
                     torrent.supervisor.do_send(PeersDiscovered {
                         peers: msg.peers,
+                        seeds: Vec::new(),
                         source: PeerSource::Magnet,
                     });
                 }
