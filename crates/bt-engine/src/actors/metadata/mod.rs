@@ -4,8 +4,9 @@
 //!
 //! # What it owns
 //! The magnet link, the sans-IO [`MetadataFetch`] (which peer to ask for which piece, the
-//! assembler, strikes), an [`Announcer`] for the link's `tr=` trackers (and the session's DHT
-//! node, if it runs one) with how each tracker's last announce went, the peers known
+//! assembler, strikes), an [`Announcer`] for the link's `tr=` trackers (and lookups on the
+//! session's DHT node, if it runs one: never `announce_peer`, as the torrent may turn out to
+//! be private, BEP 27) with how each tracker's last announce went, the peers known
 //! (trackers, the DHT, `x.pe=`) with their dial back-off, the connections (each a task, see
 //! `connection`), and the addresses and peer ids struck for bad metadata.
 //!
@@ -103,9 +104,10 @@ pub struct MetadataFetcherSetup {
     pub paused: bool,
     /// Where the metadata goes (the session).
     pub done: Recipient<MetadataFetched>,
-    /// The session's DHT node, if it runs one: the fetch announces there and takes its peers
-    /// too (whether the torrent is private is not known before its metadata; the supervisor
-    /// keeps a private one off the DHT from then on).
+    /// The session's DHT node, if it runs one, for lookups only ([`DhtLink::search_only`]):
+    /// the fetch takes the DHT's peers but never announces there, since whether the torrent
+    /// is private is not known before its metadata (BEP 27); from then on the supervisor
+    /// announces a public torrent and keeps a private one off the DHT.
     pub dht: Option<DhtLink>,
 }
 
