@@ -436,3 +436,42 @@ async fn a_paused_magnet_link_fetches_nothing_until_resumed() {
     session.wait_stopped(TIMEOUT).await.unwrap();
     swarm.shutdown().await.unwrap();
 }
+
+/// `x.pe=localhost:PORT`: the host name is resolved and the link downloads from the seeder
+/// there, with no tracker and no DHT; a name that does not resolve beside it is only a
+/// warning.
+#[actix::test]
+async fn an_x_pe_host_name_is_resolved_and_dialled() {
+    logs();
+    let spec = PayloadSpec::single_file("by-name.bin", 300_000);
+    let swarm = Swarm::builder()
+        .payload(spec, 43)
+        .seeders(1)
+        .leechers(0)
+        .build()
+        .await
+        .unwrap();
+    let port = swarm.members[0].session.local_addr().port();
+    let magnet = MagnetLink {
+        // `.invalid` never resolves (RFC 2606).
+        peers: vec![
+            "no-such-peer.invalid:6881".to_owned(),
+            format!("localhost:{port}"),
+        ],
+        ..MagnetLink::new(swarm.metainfo.info_hash)
+    };
+    let session = Session::start(Swarm::test_config()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let handle = session
+        .add_magnet(magnet, AddTorrentOptions::new(dir.path()))
+        .await
+        .unwrap();
+    let stats = wait_stats(&handle, TorrentStats::is_complete)
+        .await
+        .unwrap();
+    assert_eq!(stats.name, "by-name.bin");
+    assert_same_tree(&swarm.payload.root, &dir.path().join("by-name.bin")).unwrap();
+    session.shutdown().await;
+    session.wait_stopped(TIMEOUT).await.unwrap();
+    swarm.shutdown().await.unwrap();
+}

@@ -13,7 +13,8 @@
 //! # Life
 //! 1. Started: `FetchingMetadata` (or `Paused`), the announcer starts (announcing a
 //!    placeholder `left` of one block: we have nothing and do not know the size), and the
-//!    `x.pe` peers are dialled.
+//!    `x.pe` peers are dialled (host names once resolved, each within a time limit; one that
+//!    does not resolve is a warning).
 //! 2. Each connection sends our extension handshake (BEP 10) and reports the peer's; a peer
 //!    that does not serve `ut_metadata` is closed, one with an oversized `metadata_size` is
 //!    struck. Requests go to one source at a time; pieces go to the [`MetadataFetch`].
@@ -46,12 +47,14 @@
 //! - `peers`: dialling, admitting, asking, striking and forgetting peers.
 //! - `handlers`: the messages.
 //! - `connection`: one connection's task.
+//! - `resolve`: the `x.pe` host names, resolved with a time limit.
 //! - [`msg`]: its messages.
 
 mod connection;
 mod handlers;
 pub mod msg;
 mod peers;
+mod resolve;
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -389,6 +392,7 @@ impl Actor for MetadataFetcher {
         if self.is_active() {
             self.start_announcer(ctx);
         }
+        self.resolve_named_peers(ctx);
         self.fill_slots(ctx);
         ctx.run_interval(self.config.redial_interval(), |act, ctx| {
             act.fill_slots(ctx)
