@@ -1,15 +1,18 @@
 //! Downloads with no tracker at all: the sessions run DHT nodes (`dht.enabled`) that join
 //! through one bt-dht node on loopback, and find each other through it, for a torrent and
-//! for a magnet link's metadata.
+//! for a magnet link's metadata. Private torrents (BEP 27), from a `.torrent` or a magnet
+//! link, are never announced there.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context;
 use bt_dht::{DhtConfig, DhtHandle, DhtNode};
-use bt_engine::{AddTorrentOptions, EngineConfig, Session};
+use bt_engine::{AddTorrentOptions, EngineConfig, Session, TorrentStats};
 use bt_proto::magnet::MagnetLink;
-use bt_test_harness::{Payload, PayloadSpec, Role, Swarm, SwarmMember, assert_same_tree};
+use bt_test_harness::{
+    Payload, PayloadSpec, Role, Swarm, SwarmMember, assert_same_tree, wait_for_stats,
+};
 
 use crate::logs;
 
@@ -174,6 +177,70 @@ async fn a_bare_magnet_link_fetches_through_the_dht_and_downloads_the_picked_fil
     let left = session.wait_stopped(TIMEOUT).await;
     anyhow::ensure!(left.is_ok(), "actors still running: {left:?}");
     seeder.stop(TIMEOUT).await?;
+    router.shutdown().await?;
+    Ok(())
+}
+
+/// BEP 27 for a magnet link: its metadata (and so the private flag) is unknown until fetched,
+/// so the fetch looks the info-hash up on the DHT but never announces it; once the metadata
+/// says private, the DHT is dropped. The download completes from the `tr=` tracker's peer,
+/// and the node every DHT query went through never stored the info-hash.
+#[actix::test]
+async fn a_private_magnet_is_never_announced_to_the_dht() -> anyhow::Result<()> {
+    logs();
+    let router = DhtNode::start(DhtConfig::loopback(&[])).await?;
+    let spec = PayloadSpec::single_file("private-magnet.bin", 300_000).with_private(true);
+    let swarm = Swarm::builder()
+        .payload(spec, 9)
+        .seeders(1)
+        .leechers(0)
+        .build()
+        .await?;
+    let hash = swarm.payload.info_hash();
+    swarm
+        .tracker
+        .wait_for_announce_async(|a| a.info_hash == hash && a.left == 0, TIMEOUT)
+        .await?;
+
+    let session = Session::start(dht_config(router.local_addr())).await?;
+    let magnet = MagnetLink {
+        trackers: vec![swarm.tracker.http_announce_url()],
+        ..MagnetLink::new(hash)
+    };
+    let dir = tempfile::tempdir()?;
+    let handle = session
+        .add_magnet(magnet, AddTorrentOptions::new(dir.path()))
+        .await?;
+    wait_for_stats(&handle, TIMEOUT, TorrentStats::is_complete).await?;
+    let name = &swarm.metainfo.info.name;
+    assert_same_tree(&swarm.payload.root, &dir.path().join(name))?;
+    // The fetch did use the DHT: its lookups went through the router.
+    let before = router.stats().await?.dht;
+    anyhow::ensure!(before.queries_received > 0, "no DHT lookup: {before:?}");
+    // Three announce intervals more: a public torrent's supervisor would look up and announce
+    // in each; a private one asks the DHT nothing.
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    let after = router.stats().await?.dht;
+    let ours = session
+        .dht()
+        .context("the session's node")?
+        .stats()
+        .await?
+        .dht;
+    for stats in [&after, &ours] {
+        anyhow::ensure!(
+            stats.torrents == 0,
+            "a node stores the private torrent: {stats:?}"
+        );
+    }
+    anyhow::ensure!(
+        after.queries_received == before.queries_received,
+        "DHT queries after the metadata said private: {before:?} then {after:?}"
+    );
+    session.shutdown().await;
+    let left = session.wait_stopped(TIMEOUT).await;
+    anyhow::ensure!(left.is_ok(), "actors still running: {left:?}");
+    swarm.shutdown().await?;
     router.shutdown().await?;
     Ok(())
 }

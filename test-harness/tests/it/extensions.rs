@@ -14,7 +14,7 @@ use crate::logs;
 const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The test configuration with a PEX message every 300 ms instead of every minute.
-fn pex_config(pex: bool) -> EngineConfig {
+pub(crate) fn pex_config(pex: bool) -> EngineConfig {
     let mut config = Swarm::test_config();
     config.extensions.pex = pex;
     config.extensions.pex_interval_ms = 300;

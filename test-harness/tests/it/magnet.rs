@@ -176,12 +176,21 @@ async fn a_torrent_from_a_magnet_link_serves_its_metadata_to_the_next_magnet() {
 
 /// A peer played by the test: it answers handshakes for one torrent, announces
 /// `metadata_size` in its extension handshake, and answers every metadata request with
-/// `bytes`' piece (whatever they are). It records who connected (by peer id) and counts
-/// metadata requests.
+/// `bytes`' piece (whatever they are). It records who connected (by peer id) and the
+/// extension handshakes they sent, and counts metadata requests.
 struct FakePeer {
     addr: SocketAddr,
     connections: Arc<std::sync::Mutex<Vec<PeerId>>>,
     requests: Arc<AtomicUsize>,
+    offers: Arc<std::sync::Mutex<Vec<ExtensionHandshake>>>,
+}
+
+/// What a [`FakePeer`]'s connections record.
+#[derive(Clone)]
+struct Records {
+    who: Arc<std::sync::Mutex<Vec<PeerId>>>,
+    asked: Arc<AtomicUsize>,
+    offers: Arc<std::sync::Mutex<Vec<ExtensionHandshake>>>,
 }
 
 impl FakePeer {
@@ -190,23 +199,27 @@ impl FakePeer {
             .await
             .expect("a loopback port");
         let addr = listener.local_addr().expect("a bound address");
-        let connections = Arc::new(std::sync::Mutex::new(Vec::new()));
-        let requests = Arc::new(AtomicUsize::new(0));
-        let (who, asked) = (Arc::clone(&connections), Arc::clone(&requests));
+        let records = Records {
+            who: Arc::new(std::sync::Mutex::new(Vec::new())),
+            asked: Arc::new(AtomicUsize::new(0)),
+            offers: Arc::new(std::sync::Mutex::new(Vec::new())),
+        };
+        let fake = Self {
+            addr,
+            connections: Arc::clone(&records.who),
+            requests: Arc::clone(&records.asked),
+            offers: Arc::clone(&records.offers),
+        };
         let bytes = Bytes::from(bytes);
         actix_rt::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                let (who, asked, bytes) = (Arc::clone(&who), Arc::clone(&asked), bytes.clone());
+                let (records, bytes) = (records.clone(), bytes.clone());
                 actix_rt::spawn(async move {
-                    let _ = serve(stream, info_hash, metadata_size, bytes, who, asked).await;
+                    let _ = serve(stream, info_hash, metadata_size, bytes, records).await;
                 });
             }
         });
-        Self {
-            addr,
-            connections,
-            requests,
-        }
+        fake
     }
 
     /// How many times `peer` connected.
@@ -222,13 +235,16 @@ async fn serve(
     info_hash: InfoHash,
     metadata_size: u64,
     bytes: Bytes,
-    who: Arc<std::sync::Mutex<Vec<PeerId>>>,
-    asked: Arc<AtomicUsize>,
+    records: Records,
 ) -> anyhow::Result<()> {
     let mut theirs = [0u8; Handshake::LEN];
     stream.read_exact(&mut theirs).await?;
     let theirs = Handshake::decode(&theirs)?.context("a whole handshake")?;
-    who.lock().expect("not poisoned").push(theirs.peer_id);
+    records
+        .who
+        .lock()
+        .expect("not poisoned")
+        .push(theirs.peer_id);
     let mut reserved = Reserved::NONE;
     reserved.set_extension_protocol(true);
     let ours = Handshake::new(reserved, info_hash, PeerId([0xfa; 20]));
@@ -249,13 +265,17 @@ async fn serve(
     let mut buf = BytesMut::new();
     loop {
         while let Some(message) = decoder.decode(&mut buf)? {
+            if let PeerMessage::Extended { id: 0, payload } = &message {
+                let offer = ExtensionHandshake::decode(payload)?;
+                records.offers.lock().expect("not poisoned").push(offer);
+            }
             let PeerMessage::Extended { id: 3, payload } = message else {
                 continue;
             };
             let MetadataMessage::Request { piece } = MetadataMessage::decode(&payload)? else {
                 continue;
             };
-            asked.fetch_add(1, Ordering::SeqCst);
+            records.asked.fetch_add(1, Ordering::SeqCst);
             let start = (piece as usize * 16_384).min(bytes.len());
             let end = (start + 16_384).min(bytes.len());
             let data = MetadataMessage::Data {
@@ -369,6 +389,13 @@ async fn an_oversized_metadata_size_is_refused_before_anything_is_asked() {
     assert_eq!(redials, 1, "struck, not redialled");
     let stats = handle.stats().await.context("stats").unwrap();
     assert_eq!(stats.state, TorrentState::FetchingMetadata);
+    // The fetch speaks ut_metadata and, the torrent being possibly private, no PEX (BEP 27).
+    let offers = fake.offers.lock().expect("not poisoned").clone();
+    assert!(!offers.is_empty(), "an extension handshake");
+    for offer in offers {
+        assert!(offer.id_of("ut_metadata").is_some(), "{offer:?}");
+        assert_eq!(offer.id_of("ut_pex"), None, "{offer:?}");
+    }
     session.shutdown().await;
     session.wait_stopped(TIMEOUT).await.unwrap();
 }
@@ -405,6 +432,45 @@ async fn a_paused_magnet_link_fetches_nothing_until_resumed() {
         TorrentState::Seeding,
         "not paused after the switch"
     );
+    session.shutdown().await;
+    session.wait_stopped(TIMEOUT).await.unwrap();
+    swarm.shutdown().await.unwrap();
+}
+
+/// `x.pe=localhost:PORT`: the host name is resolved and the link downloads from the seeder
+/// there, with no tracker and no DHT; a name that does not resolve beside it is only a
+/// warning.
+#[actix::test]
+async fn an_x_pe_host_name_is_resolved_and_dialled() {
+    logs();
+    let spec = PayloadSpec::single_file("by-name.bin", 300_000);
+    let swarm = Swarm::builder()
+        .payload(spec, 43)
+        .seeders(1)
+        .leechers(0)
+        .build()
+        .await
+        .unwrap();
+    let port = swarm.members[0].session.local_addr().port();
+    let magnet = MagnetLink {
+        // `.invalid` never resolves (RFC 2606).
+        peers: vec![
+            "no-such-peer.invalid:6881".to_owned(),
+            format!("localhost:{port}"),
+        ],
+        ..MagnetLink::new(swarm.metainfo.info_hash)
+    };
+    let session = Session::start(Swarm::test_config()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let handle = session
+        .add_magnet(magnet, AddTorrentOptions::new(dir.path()))
+        .await
+        .unwrap();
+    let stats = wait_stats(&handle, TorrentStats::is_complete)
+        .await
+        .unwrap();
+    assert_eq!(stats.name, "by-name.bin");
+    assert_same_tree(&swarm.payload.root, &dir.path().join("by-name.bin")).unwrap();
     session.shutdown().await;
     session.wait_stopped(TIMEOUT).await.unwrap();
     swarm.shutdown().await.unwrap();

@@ -24,6 +24,9 @@ mod swarm;
 mod lifecycle;
 // Protocol extensions between engine sessions: PEX (BEP 11), private torrents (BEP 27).
 mod extensions;
+// BEP 11 flags seen by a hand-written peer: seeds and reachable peers flagged, PEX seeds not
+// dialled by a complete node.
+mod pex_flags;
 // Magnet links (BEP 9): metadata from a seeder, bad metadata struck, oversized refused.
 mod magnet;
 // Engine scenarios of issue 3: leechers feeding each other, a seeder leaving, a tracker down at

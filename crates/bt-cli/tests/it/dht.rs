@@ -1,10 +1,12 @@
-//! `--dht`: a torrent that names no tracker downloads from `bt seed` through the DHT alone,
-//! both processes joining through one in-process bt-dht node on loopback; each keeps its
-//! routing table where it was told (`dht.node.state_file`) or in the per-user data directory.
+//! `--dht`: a torrent that names no tracker, and a bare magnet link (`magnet:?xt=urn:btih:`
+//! and nothing else), download from `bt seed` through the DHT alone, both processes joining
+//! through one in-process bt-dht node on loopback; each keeps its routing table where it was
+//! told (`dht.node.state_file`) or in the per-user data directory.
 
 use std::time::Duration;
 
-use bt_dht::{DhtConfig, DhtNode};
+use bt_dht::{DhtConfig, DhtHandle, DhtNode};
+use bt_proto::magnet::MagnetLink;
 use bt_test_harness::{Payload, PayloadSpec, assert_same_tree};
 
 use crate::download_args;
@@ -77,8 +79,65 @@ async fn a_torrent_with_no_tracker_downloads_from_bt_seed_through_the_dht() {
         nodes >= 2,
         "both bt nodes joined through the router: {nodes}"
     );
+    stop(router).await;
+}
+
+#[actix_rt::test]
+async fn a_bare_magnet_link_downloads_from_bt_seed_through_the_dht() {
+    let router = DhtNode::start(DhtConfig::loopback(&[])).await.unwrap();
+    let router_addr = router.local_addr().to_string();
+    let payload = Payload::generate(&PayloadSpec::multi_file_tree("dht-magnet"), 9).unwrap();
+    assert!(payload.torrent.announce.is_none(), "no tracker");
+    let torrent = payload.write_torrent_file().unwrap();
+    let data = payload.data_dir().to_str().unwrap();
+    let homes = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let env = |home: &tempfile::TempDir| {
+        let home = home.path().to_str().unwrap().to_owned();
+        let mut env: Vec<(&str, String)> = DHT_ENV.map(|(k, v)| (k, v.to_owned())).to_vec();
+        env.push(("XDG_DATA_HOME", home));
+        env
+    };
+    let seed_args = ["seed", torrent.to_str().unwrap(), "--data", data];
+    let seed_args = [&seed_args[..], &["--listen", "127.0.0.1:0"]].concat();
+    let mut seeder = start(
+        &[&seed_args[..], &["--dht-bootstrap", &router_addr]].concat(),
+        &env(&homes[0]),
+    );
+
+    let magnet = MagnetLink::new(payload.info_hash()).to_uri();
+    assert!(!magnet.contains('&'), "a bare magnet link: {magnet}");
+    let out = tempfile::tempdir().unwrap();
+    let mut args = download_args(&magnet, out.path());
+    args.extend(["--dht", "--dht-bootstrap", &router_addr]);
+    let mut leecher = start(&args, &env(&homes[1]));
+    let status = leecher.wait_async(TIMEOUT).await;
+    assert!(
+        status.success(),
+        "{}\nseeder: {}",
+        leecher.outputs(),
+        seeder.outputs()
+    );
+    let stdout = leecher.stdout();
+    let metadata = format!("{}: metadata received: dht-magnet", payload.info_hash());
+    assert!(stdout.contains(&metadata), "{stdout}");
+    assert_same_tree(&payload.root, &out.path().join("dht-magnet")).unwrap();
+
+    seeder.interrupt();
+    let status = seeder.wait_async(TIMEOUT).await;
+    assert!(status.success(), "{}", seeder.outputs());
+    stop(router).await;
+}
+
+/// Starts `bt` with `args` and the environment `env`.
+fn start(args: &[&str], env: &[(&str, String)]) -> Running {
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    Running::start_env(args, &env)
+}
+
+/// Shuts the router down, in bounded time.
+async fn stop(router: DhtHandle) {
     tokio::time::timeout(Duration::from_secs(10), router.shutdown())
         .await
         .expect("the router stops")
-        .unwrap();
+        .expect("the router stops cleanly");
 }

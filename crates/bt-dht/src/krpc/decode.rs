@@ -6,7 +6,7 @@ use bt_proto::bencode::{self, BencodeError, Items, Node};
 
 use super::{
     Body, DecodeFailure, ErrorReply, KrpcError, MAX_ERROR_MESSAGE_LEN, MAX_MESSAGE_LEN,
-    MAX_TOKEN_LEN, MAX_TRANSACTION_LEN, MAX_VALUES, Message, Method, Query, Response,
+    MAX_TOKEN_LEN, MAX_TRANSACTION_LEN, MAX_VALUES, Message, Method, Query, Response, Want,
 };
 use crate::compact::{decode_nodes, decode_peer};
 use crate::id::NodeId;
@@ -79,7 +79,28 @@ fn decode_query(top: Items<'_>) -> Result<Query, KrpcError> {
         b"announce_peer" => decode_announce(args)?,
         other => Method::Unknown(other.to_vec()),
     };
-    Ok(Query { id, method })
+    Ok(Query {
+        id,
+        method,
+        want: decode_want(args)?,
+    })
+}
+
+/// BEP 32 `want`: a list of `n4` and `n6`. Other items are ignored (later BEPs may add
+/// families), and so is a `want` that is not a list or names neither.
+fn decode_want(args: Items<'_>) -> Result<Option<Want>, KrpcError> {
+    let Some(Node::List(items)) = get(args, "want")? else {
+        return Ok(None);
+    };
+    let mut want = Want::default();
+    for item in items.values() {
+        match item? {
+            Node::Bytes(b"n4") => want.nodes4 = true,
+            Node::Bytes(b"n6") => want.nodes6 = true,
+            _ => {}
+        }
+    }
+    Ok((want != Want::default()).then_some(want))
 }
 
 /// The arguments of `announce_peer`.
@@ -152,6 +173,7 @@ fn decode_response(top: Items<'_>) -> Result<Response, KrpcError> {
     Ok(Response {
         id,
         nodes,
+        node_lists: None,
         values,
         token,
     })

@@ -85,16 +85,32 @@ fn write_query_args(out: &mut Vec<u8>, query: &Query) {
             write_bytes(out, token);
         }
     }
+    // `want` sorts after every other argument.
+    if let Some(want) = query.want {
+        write_bytes(out, b"want");
+        out.push(b'l');
+        for (wanted, name) in [(want.nodes4, b"n4"), (want.nodes6, b"n6")] {
+            if wanted {
+                write_bytes(out, name);
+            }
+        }
+        out.push(b'e');
+    }
     out.push(b'e');
 }
 
-/// The `r` dictionary: `id`, `nodes`, `nodes6`, `token`, `values`, the empty ones left out.
+/// The `r` dictionary: `id`, `nodes`, `nodes6`, `token`, `values`, the empty ones left out
+/// (but the node lists `node_lists` names, which are written even when empty).
 fn write_response(out: &mut Vec<u8>, response: &Response) {
     out.push(b'd');
     write_bytes(out, b"id");
     write_bytes(out, response.id.as_bytes());
     for (key, v6) in [(&b"nodes"[..], false), (&b"nodes6"[..], true)] {
-        if response.nodes.iter().any(|node| node.addr.is_ipv6() == v6) {
+        let written = match response.node_lists {
+            Some(lists) => lists.wants(v6),
+            None => response.nodes.iter().any(|node| node.addr.is_ipv6() == v6),
+        };
+        if written {
             let mut compact = Vec::new();
             write_nodes(&mut compact, &response.nodes, v6);
             write_bytes(out, key);

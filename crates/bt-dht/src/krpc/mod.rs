@@ -14,7 +14,8 @@
 //! error 203 as BEP 5 asks.
 //!
 //! Also understood: the optional `v` (client version) and, from BEP 43, `ro` (a read-only node
-//! that must not enter routing tables); `nodes6` (BEP 32) beside `nodes`.
+//! that must not enter routing tables); from BEP 32, `nodes6` beside `nodes`, and the `want`
+//! argument of `find_node` and `get_peers` (`n4`, `n6`: which node lists the asker wants).
 //!
 //! # Layout
 //! - `decode`: [`decode`], bytes to [`Message`].
@@ -92,6 +93,34 @@ pub struct Query {
     pub id: NodeId,
     /// The method and its arguments.
     pub method: Method,
+    /// BEP 32 `want` (meant for `find_node` and `get_peers`): the node lists the asker wants;
+    /// `None` when absent, or when it names neither `n4` nor `n6` (then the asker gets the
+    /// nodes of its own address family).
+    pub want: Option<Want>,
+}
+
+/// BEP 32 `want`: which node lists, `nodes` (IPv4, `n4`) and `nodes6` (IPv6, `n6`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Want {
+    /// `n4`: `nodes`.
+    pub nodes4: bool,
+    /// `n6`: `nodes6`.
+    pub nodes6: bool,
+}
+
+impl Want {
+    /// The list of one address family: `nodes6` for IPv6, `nodes` for IPv4.
+    pub fn family(v6: bool) -> Self {
+        Self {
+            nodes4: !v6,
+            nodes6: v6,
+        }
+    }
+
+    /// Whether the list of this family (`v6`: `nodes6`) is wanted.
+    pub fn wants(self, v6: bool) -> bool {
+        if v6 { self.nodes6 } else { self.nodes4 }
+    }
 }
 
 /// The four queries of BEP 5, and any other method name (answered with error 204).
@@ -131,6 +160,9 @@ pub struct Response {
     pub id: NodeId,
     /// Closest nodes (`nodes`, and `nodes6` for IPv6 ones), for `find_node` and `get_peers`.
     pub nodes: Vec<NodeInfo>,
+    /// Which of `nodes` and `nodes6` to write even when empty, as a BEP 32 `want` asked;
+    /// `None`: each list that has nodes. Encoding only: decoding leaves it `None`.
+    pub node_lists: Option<Want>,
     /// Peers of the torrent (`values`), for `get_peers`.
     pub values: Vec<SocketAddr>,
     /// The token for a later `announce_peer` (`get_peers` replies).
@@ -152,6 +184,7 @@ impl Response {
         Self {
             id,
             nodes: Vec::new(),
+            node_lists: None,
             values: Vec::new(),
             token: None,
         }

@@ -21,6 +21,7 @@ fn query(method: Method) -> Message {
         body: Body::Query(Query {
             id: id(b"abcdefghij0123456789"),
             method,
+            want: None,
         }),
     }
 }
@@ -85,6 +86,7 @@ fn bep5_get_peers_examples() {
         response(Response {
             id: id(b"abcdefghij0123456789"),
             nodes: Vec::new(),
+            node_lists: None,
             values: peers,
             token: Some(b"aoeusnth".to_vec()),
         }),
@@ -101,6 +103,53 @@ fn bep5_announce_peer_example() {
             implied_port: true,
             token: b"aoeusnth".to_vec(),
         }),
+    );
+}
+
+#[test]
+fn bep32_want_is_read_and_written_in_the_arguments() {
+    let both = Want {
+        nodes4: true,
+        nodes6: true,
+    };
+    let mut message = query(Method::FindNode {
+        target: id(b"mnopqrstuvwxyz123456"),
+    });
+    if let Body::Query(query) = &mut message.body {
+        query.want = Some(both);
+    }
+    check_example(
+        b"d1:ad2:id20:abcdefghij01234567896:target20:mnopqrstuvwxyz1234564:wantl2:n42:n6ee1:q9:find_node1:t2:aa1:y1:qe",
+        message,
+    );
+    // Unknown families are ignored; a want naming none, or not a list, is no want.
+    let decoded = |bytes: &[u8]| match decode(bytes).unwrap().body {
+        Body::Query(query) => query.want,
+        other => panic!("not a query: {other:?}"),
+    };
+    assert_eq!(
+        decoded(b"d1:ad2:id20:abcdefghij01234567894:wantl2:n52:n6ee1:q4:ping1:t2:aa1:y1:qe"),
+        Some(Want::family(true))
+    );
+    assert_eq!(
+        decoded(b"d1:ad2:id20:abcdefghij01234567894:wantl2:n5ee1:q4:ping1:t2:aa1:y1:qe"),
+        None
+    );
+    assert_eq!(
+        decoded(b"d1:ad2:id20:abcdefghij01234567894:wanti4ee1:q4:ping1:t2:aa1:y1:qe"),
+        None
+    );
+}
+
+#[test]
+fn a_wanted_node_list_is_written_even_when_empty() {
+    let message = response(Response {
+        node_lists: Some(Want::family(true)),
+        ..Response::id_only(id(b"mnopqrstuvwxyz123456"))
+    });
+    assert_eq!(
+        message.encode(),
+        b"d1:rd2:id20:mnopqrstuvwxyz1234566:nodes60:e1:t2:aa1:y1:re"
     );
 }
 
@@ -133,6 +182,7 @@ fn nodes_and_nodes6_are_read_from_a_response() {
     let message = response(Response {
         id: NodeId([1; 20]),
         nodes: vec![v4, v6],
+        node_lists: None,
         values: Vec::new(),
         token: None,
     });
@@ -293,9 +343,26 @@ fn arb_method() -> impl Strategy<Value = Method> {
     ]
 }
 
+/// Absent, or naming at least one family (a `want` naming none decodes as absent).
+fn arb_want() -> impl Strategy<Value = Option<Want>> {
+    prop_oneof![
+        Just(None),
+        Just(Some(Want::family(false))),
+        Just(Some(Want::family(true))),
+        Just(Some(Want {
+            nodes4: true,
+            nodes6: true
+        })),
+    ]
+}
+
 fn arb_body() -> impl Strategy<Value = Body> {
     prop_oneof![
-        (arb_id(), arb_method()).prop_map(|(id, method)| Body::Query(Query { id, method })),
+        (arb_id(), arb_method(), arb_want()).prop_map(|(id, method, want)| Body::Query(Query {
+            id,
+            method,
+            want
+        })),
         (
             arb_id(),
             arb_nodes(),
@@ -305,6 +372,7 @@ fn arb_body() -> impl Strategy<Value = Body> {
             .prop_map(|(id, nodes, values, token)| Body::Response(Response {
                 id,
                 nodes,
+                node_lists: None,
                 values,
                 token
             })),

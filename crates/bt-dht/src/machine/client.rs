@@ -60,9 +60,11 @@ impl Dht {
             transaction: transaction.to_be_bytes().to_vec(),
             version: None,
             read_only: false,
+            // No `want`: the nodes of our own address family are what we can use.
             body: Body::Query(Query {
                 id: self.id,
                 method,
+                want: None,
             }),
         };
         let bytes = message.encode();

@@ -2,9 +2,11 @@
 //!
 //! - `ping`: our id.
 //! - `find_node`: the K closest good nodes we know to the target (of the asker's address
-//!   family: `nodes` for IPv4, `nodes6` for IPv6).
+//!   family: `nodes` for IPv4, `nodes6` for IPv6; or, with a BEP 32 `want`, the lists it
+//!   names, each written even when empty: a node bound to IPv4 answers a lone `n6` with an
+//!   empty `nodes6`).
 //! - `get_peers`: a token for the asker's IP, and the peers announced for the info-hash
-//!   (`values`), or, if we have none, the closest nodes.
+//!   (`values`), or, if we have none, the closest nodes (as for `find_node`, `want` included).
 //! - `announce_peer`: with a valid token for the asker's IP, stores the asker's IP with the
 //!   given port (or the UDP source port, with `implied_port`); otherwise error 203.
 //! - anything else: error 204; an unreadable query: error 203.
@@ -20,7 +22,7 @@ use std::time::Instant;
 use super::Dht;
 use crate::compact::{NodeInfo, is_usable};
 use crate::id::NodeId;
-use crate::krpc::{self, Body, ErrorReply, Message, Method, Query, Response, code};
+use crate::krpc::{self, Body, ErrorReply, Message, Method, Query, Response, Want, code};
 use crate::table::K;
 
 impl Dht {
@@ -82,23 +84,26 @@ impl Dht {
         {
             self.send_ping(from, Some(sender.id), now);
         }
+        let want = query.want;
         let response = match query.method {
             Method::Ping => Response::id_only(self.id),
             Method::FindNode { target } => Response {
-                nodes: self.closest_for(&target, from, now),
+                nodes: self.closest_for(&target, from, want, now),
+                node_lists: want,
                 ..Response::id_only(self.id)
             },
             Method::GetPeers { info_hash } => {
                 let max = self.settings.max_peers_reply;
                 let values = self.store.peers(&info_hash, max, now, &mut self.rng);
-                let nodes = if values.is_empty() {
-                    self.closest_for(&info_hash.into(), from, now)
+                let (nodes, node_lists) = if values.is_empty() {
+                    (self.closest_for(&info_hash.into(), from, want, now), want)
                 } else {
-                    Vec::new()
+                    (Vec::new(), None)
                 };
                 Response {
                     id: self.id,
                     nodes,
+                    node_lists,
                     values,
                     token: Some(self.tokens.token_for(from.ip()).to_vec()),
                 }
@@ -133,12 +138,26 @@ impl Dht {
         self.reply(from, transaction, Body::Response(response));
     }
 
-    /// The K closest nodes to `target` of the asker's address family.
-    fn closest_for(&self, target: &NodeId, asker: SocketAddr, now: Instant) -> Vec<NodeInfo> {
-        let mut nodes = self.table.closest(target, 2 * K, now);
-        nodes.retain(|node| node.addr.is_ipv6() == asker.is_ipv6());
-        nodes.truncate(K);
-        nodes
+    /// The K closest nodes to `target` of each address family the asker wants (BEP 32
+    /// `want`), or of its own family.
+    fn closest_for(
+        &self,
+        target: &NodeId,
+        asker: SocketAddr,
+        want: Option<Want>,
+        now: Instant,
+    ) -> Vec<NodeInfo> {
+        let want = want.unwrap_or(Want::family(asker.is_ipv6()));
+        let nodes = self.table.closest(target, 2 * K, now);
+        let (v6, v4): (Vec<NodeInfo>, Vec<NodeInfo>) =
+            nodes.into_iter().partition(|node| node.addr.is_ipv6());
+        let mut wanted = Vec::new();
+        for (family, is_v6) in [(v4, false), (v6, true)] {
+            if want.wants(is_v6) {
+                wanted.extend(family.into_iter().take(K));
+            }
+        }
+        wanted
     }
 
     fn reply_error(&mut self, to: SocketAddr, transaction: Vec<u8>, code: i64, message: String) {

@@ -10,7 +10,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 
 use super::*;
-use crate::krpc::{self, Body, Message, Method, Query, Response, code};
+use crate::krpc::{self, Body, Message, Method, Query, Response, Want, code};
 use crate::table::K;
 
 fn addr(n: usize) -> SocketAddr {
@@ -110,19 +110,36 @@ impl Net {
 
 /// One node, and what it sends back to a datagram from `asker`.
 fn ask(dht: &mut Dht, asker: SocketAddr, bytes: &[u8], now: Instant) -> Vec<Message> {
+    ask_raw(dht, asker, bytes, now)
+        .iter()
+        .map(|datagram| krpc::decode(datagram).unwrap())
+        .collect()
+}
+
+/// The datagrams themselves.
+fn ask_raw(dht: &mut Dht, asker: SocketAddr, bytes: &[u8], now: Instant) -> Vec<Vec<u8>> {
     dht.handle(bytes, asker, now);
     std::iter::from_fn(|| dht.poll_transmit())
         .filter(|t| t.to == asker)
-        .map(|t| krpc::decode(&t.bytes).unwrap())
+        .map(|t| t.bytes)
         .collect()
 }
 
 fn query(from: NodeId, transaction: &[u8], method: Method) -> Vec<u8> {
+    query_wanting(from, transaction, method, None)
+}
+
+/// A query with a BEP 32 `want`.
+fn query_wanting(from: NodeId, transaction: &[u8], method: Method, want: Option<Want>) -> Vec<u8> {
     Message {
         transaction: transaction.to_vec(),
         version: None,
         read_only: false,
-        body: Body::Query(Query { id: from, method }),
+        body: Body::Query(Query {
+            id: from,
+            method,
+            want,
+        }),
     }
     .encode()
 }
@@ -252,6 +269,54 @@ fn find_node_answers_with_the_closest_nodes_known() {
     assert_eq!(response.nodes.len(), K);
     let expected = net.nodes[0].table().closest(&target, K, now);
     assert_eq!(response.nodes, expected);
+}
+
+/// BEP 32 `want` from an IPv4 asker to our IPv4 node: `n4` gets `nodes`, a lone `n6` an
+/// empty `nodes6` (and no `nodes`), both get both keys; the same for `get_peers` without
+/// peers.
+#[test]
+fn want_names_the_node_lists_of_the_reply() {
+    let mut net = Net::new(12, 5);
+    for n in 1..12 {
+        net.join(n, 0);
+    }
+    let target = NodeId([0x33; 20]);
+    let now = net.now;
+    let closest = net.nodes[0].table().closest(&target, K, now);
+    let both = Want {
+        nodes4: true,
+        nodes6: true,
+    };
+    let has = |bytes: &[u8], key: &[u8]| bytes.windows(key.len()).any(|w| w == key);
+    let methods = [
+        Method::FindNode { target },
+        Method::GetPeers {
+            info_hash: InfoHash(target.0),
+        },
+    ];
+    for method in methods {
+        for (want, nodes4, empty_nodes6) in [
+            (None, true, false),
+            (Some(Want::family(false)), true, false),
+            (Some(Want::family(true)), false, true),
+            (Some(both), true, true),
+        ] {
+            let asked = query_wanting(NodeId([9; 20]), b"w1", method.clone(), want);
+            let out = ask_raw(&mut net.nodes[0], addr(99), &asked, now);
+            let bytes = out
+                .iter()
+                .find(|d| matches!(krpc::decode(d), Ok(m) if m.transaction == b"w1"))
+                .expect("a reply");
+            let context = format!("{method:?} {want:?}: {}", String::from_utf8_lossy(bytes));
+            assert_eq!(has(bytes, b"5:nodes"), nodes4, "{context}");
+            assert_eq!(has(bytes, b"6:nodes60:"), empty_nodes6, "{context}");
+            let Body::Response(response) = krpc::decode(bytes).unwrap().body else {
+                panic!("not a response: {context}")
+            };
+            let expected = if nodes4 { closest.clone() } else { Vec::new() };
+            assert_eq!(response.nodes, expected, "{context}");
+        }
+    }
 }
 
 #[test]

@@ -14,6 +14,7 @@ fn ping(id: NodeId, transaction: &[u8]) -> Vec<u8> {
         body: Body::Query(Query {
             id,
             method: Method::Ping,
+            want: None,
         }),
     }
     .encode()

@@ -42,6 +42,20 @@ impl PexFlags {
     /// 0x10: the sender connected to the peer (so the address accepts connections).
     pub const REACHABLE: u8 = 0x10;
 
+    /// The flags a client that speaks neither encryption, uTP nor hole punching can vouch
+    /// for: [`Self::SEED`] for a peer known to have every piece, [`Self::REACHABLE`] for one
+    /// we connected to ourselves. The other bits stay clear.
+    pub fn for_peer(seed: bool, reachable: bool) -> Self {
+        let mut flags = 0;
+        if seed {
+            flags |= Self::SEED;
+        }
+        if reachable {
+            flags |= Self::REACHABLE;
+        }
+        Self(flags)
+    }
+
     /// Whether every bit of `flag` is set.
     pub fn has(self, flag: u8) -> bool {
         self.0 & flag == flag
@@ -214,6 +228,49 @@ mod tests {
         assert!(decoded.added[0].flags.seed());
         assert!(decoded.added[0].flags.reachable());
         assert!(!decoded.added[0].flags.has(PexFlags::UTP));
+    }
+
+    #[test]
+    fn flags_we_send_carry_seed_and_reachable_only() {
+        let flags = [
+            PexFlags::for_peer(true, true),
+            PexFlags::for_peer(true, false),
+            PexFlags::for_peer(false, true),
+            PexFlags::for_peer(false, false),
+        ];
+        let added = flags
+            .iter()
+            .enumerate()
+            .map(|(i, &flags)| PexPeer {
+                addr: SocketAddr::from(([10, 0, 0, i as u8 + 1], 6881)),
+                flags,
+            })
+            .collect();
+        let encoded = PexMessage {
+            added,
+            dropped: Vec::new(),
+        }
+        .encode();
+        // One flag byte per added IPv4 peer, in order: 0x12, 0x02, 0x10, 0x00.
+        let expected = b"7:added.f4:\x12\x02\x10\x00";
+        assert!(
+            encoded.windows(expected.len()).any(|w| w == expected),
+            "{encoded:?}"
+        );
+        let decoded = PexMessage::decode(&encoded).unwrap();
+        let seeds: Vec<bool> = decoded.added.iter().map(|p| p.flags.seed()).collect();
+        assert_eq!(seeds, [true, true, false, false]);
+        let reachable: Vec<bool> = decoded.added.iter().map(|p| p.flags.reachable()).collect();
+        assert_eq!(reachable, [true, false, true, false]);
+        for peer in &decoded.added {
+            for unsupported in [
+                PexFlags::PREFERS_ENCRYPTION,
+                PexFlags::UTP,
+                PexFlags::HOLEPUNCH,
+            ] {
+                assert!(!peer.flags.has(unsupported), "{peer:?}");
+            }
+        }
     }
 
     #[test]

@@ -26,8 +26,9 @@
 //!
 //! # The DHT
 //! Given a [`DhtLink`] ([`Announcer::with_dht`]: the session runs a DHT node and the torrent is
-//! not private), it also announces to the DHT node every `interval` and hands on the peers it
-//! finds, from [`PeerSource::Dht`](crate::actors::supervisor::msg::PeerSource); see `dht`.
+//! not private), it also announces to the DHT node every `interval` (a magnet link's fetch:
+//! looks up only, never announces) and hands on the peers it finds, from
+//! [`PeerSource::Dht`](crate::actors::supervisor::msg::PeerSource); see `dht`.
 //!
 //! # Timers
 //! One `ctx.run_later`, re-armed after every announce from [`AnnounceSchedule`]: the tracker's
@@ -70,7 +71,7 @@ use crate::actors::census::Alive;
 use crate::actors::supervisor::msg::{
     PeerSource, PeersDiscovered, TrackerStatus, TrackerStatusChanged,
 };
-pub use dht::DhtLink;
+pub use dht::{DhtLink, DhtRequest};
 
 use crate::tracker::{
     self, AnnounceSchedule, Announced, ConnectionId, ScheduleConfig, TierList, TrackerError,
@@ -181,9 +182,10 @@ pub struct Announcer {
     peers_out: Recipient<PeersDiscovered>,
     status_out: Recipient<TrackerStatusChanged>,
     span: tracing::Span,
-    /// The session's DHT node, for a public torrent when the DHT is on (`dht`).
+    /// The session's DHT node, for a public torrent (or a magnet link's fetch, lookups only)
+    /// when the DHT is on (`dht`).
     dht: Option<DhtLink>,
-    /// A DHT announce is in flight.
+    /// A DHT announce or lookup is in flight.
     dht_in_flight: bool,
     /// Counts this actor in its session's census while it exists.
     _alive: Option<Alive>,
@@ -364,7 +366,11 @@ impl Announcer {
         };
         if !peers.is_empty() {
             let source = PeerSource::Tracker(url.to_owned());
-            self.peers_out.do_send(PeersDiscovered { peers, source });
+            self.peers_out.do_send(PeersDiscovered {
+                peers,
+                seeds: Vec::new(),
+                source,
+            });
         }
         self.send_status(url, status);
     }

@@ -4,15 +4,17 @@
 //!
 //! # What it owns
 //! The magnet link, the sans-IO [`MetadataFetch`] (which peer to ask for which piece, the
-//! assembler, strikes), an [`Announcer`] for the link's `tr=` trackers (and the session's DHT
-//! node, if it runs one) with how each tracker's last announce went, the peers known
+//! assembler, strikes), an [`Announcer`] for the link's `tr=` trackers (and lookups on the
+//! session's DHT node, if it runs one: never `announce_peer`, as the torrent may turn out to
+//! be private, BEP 27) with how each tracker's last announce went, the peers known
 //! (trackers, the DHT, `x.pe=`) with their dial back-off, the connections (each a task, see
 //! `connection`), and the addresses and peer ids struck for bad metadata.
 //!
 //! # Life
 //! 1. Started: `FetchingMetadata` (or `Paused`), the announcer starts (announcing a
 //!    placeholder `left` of one block: we have nothing and do not know the size), and the
-//!    `x.pe` peers are dialled.
+//!    `x.pe` peers are dialled (host names once resolved, each within a time limit; one that
+//!    does not resolve is a warning).
 //! 2. Each connection sends our extension handshake (BEP 10) and reports the peer's; a peer
 //!    that does not serve `ut_metadata` is closed, one with an oversized `metadata_size` is
 //!    struck. Requests go to one source at a time; pieces go to the [`MetadataFetch`].
@@ -45,12 +47,14 @@
 //! - `peers`: dialling, admitting, asking, striking and forgetting peers.
 //! - `handlers`: the messages.
 //! - `connection`: one connection's task.
+//! - `resolve`: the `x.pe` host names, resolved with a time limit.
 //! - [`msg`]: its messages.
 
 mod connection;
 mod handlers;
 pub mod msg;
 mod peers;
+mod resolve;
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -103,9 +107,10 @@ pub struct MetadataFetcherSetup {
     pub paused: bool,
     /// Where the metadata goes (the session).
     pub done: Recipient<MetadataFetched>,
-    /// The session's DHT node, if it runs one: the fetch announces there and takes its peers
-    /// too (whether the torrent is private is not known before its metadata; the supervisor
-    /// keeps a private one off the DHT from then on).
+    /// The session's DHT node, if it runs one, for lookups only ([`DhtLink::search_only`]):
+    /// the fetch takes the DHT's peers but never announces there, since whether the torrent
+    /// is private is not known before its metadata (BEP 27); from then on the supervisor
+    /// announces a public torrent and keeps a private one off the DHT.
     pub dht: Option<DhtLink>,
 }
 
@@ -387,6 +392,7 @@ impl Actor for MetadataFetcher {
         if self.is_active() {
             self.start_announcer(ctx);
         }
+        self.resolve_named_peers(ctx);
         self.fill_slots(ctx);
         ctx.run_interval(self.config.redial_interval(), |act, ctx| {
             act.fill_slots(ctx)

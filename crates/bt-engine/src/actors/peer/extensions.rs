@@ -95,10 +95,16 @@ impl PeerSession {
                         });
                 }
                 ExtensionEvent::Reply(message) => self.send(ctx, message),
-                ExtensionEvent::PeersAdded(peers) => {
-                    trace!(parent: &self.span, peers = peers.len(), "pex peers");
+                ExtensionEvent::PeersAdded(added) => {
+                    trace!(parent: &self.span, peers = added.len(), "pex peers");
+                    let seeds = added
+                        .iter()
+                        .filter(|peer| peer.flags.seed())
+                        .map(|peer| peer.addr)
+                        .collect();
                     self.links.extensions.discovered.do_send(PeersDiscovered {
-                        peers,
+                        peers: added.into_iter().map(|peer| peer.addr).collect(),
+                        seeds,
                         source: PeerSource::Pex,
                     });
                 }

@@ -23,9 +23,11 @@
 //! - to the disk pool: `ReadBlock` (`send().await`) for each run of adjacent requests it
 //!   serves. Received blocks reach the disk through the piece manager.
 //! - to the choker: `PeerJoined`, `InterestChanged`, `PeerLeft` (`do_send`).
-//! - to the supervisor: `PeerStatsUpdated` every statistics interval, `DiskFailed` if a read
-//!   fails, `ExtensionHandshakeReceived` and `PeersDiscovered` (BEP 11) from the extension
-//!   protocol, and `PeerDisconnected` with the reason as it stops (`do_send`).
+//! - to the supervisor: `PeerStatsUpdated` every statistics interval (counters, and whether
+//!   the peer is a seed, when either changed), `DiskFailed` if a read fails,
+//!   `ExtensionHandshakeReceived` and `PeersDiscovered` (BEP 11, with the seeds it flags)
+//!   from the extension protocol, and `PeerDisconnected` with the reason as it stops
+//!   (`do_send`).
 //!
 //! # Extensions
 //! Our extension handshake (BEP 10) and allowed-fast set (BEP 6) follow our BITFIELD (or
@@ -205,8 +207,8 @@ pub struct PeerSession {
     upload_waiting: bool,
     /// Requests wait for credit; a timer resumes them.
     download_waiting: bool,
-    /// The counters last reported, so an idle connection reports nothing.
-    reported: PeerTransfer,
+    /// The counters and seed status last reported, so an idle connection reports nothing.
+    reported: (PeerTransfer, bool),
     /// Why the connection ends, once known.
     exit: Option<PeerExit>,
     span: Span,
@@ -267,7 +269,7 @@ impl PeerSession {
             download_throttle,
             upload_waiting: false,
             download_waiting: false,
-            reported: PeerTransfer::default(),
+            reported: (PeerTransfer::default(), false),
             exit,
             span,
             _permit: setup.permit,
@@ -339,13 +341,18 @@ impl PeerSession {
         }
     }
 
-    /// Reports the counters if they changed.
+    /// Reports the counters, and whether the peer is a seed, if either changed.
     fn report_stats(&mut self) {
         let transfer = self.transfer(Instant::now());
-        if transfer != self.reported {
-            self.reported = transfer;
+        let seed = self.state.peer_pieces().is_complete();
+        if (transfer, seed) != self.reported {
+            self.reported = (transfer, seed);
             let key = self.key;
-            self.links.stats.do_send(PeerStatsUpdated { key, transfer });
+            self.links.stats.do_send(PeerStatsUpdated {
+                key,
+                transfer,
+                seed,
+            });
         }
     }
 

@@ -8,7 +8,7 @@ use actix::{
     Actor, ActorContext, ActorFutureExt, Context, Handler, MessageResult, Recipient,
     ResponseActFuture, StreamHandler, WrapFuture,
 };
-use bt_dht::actor::Announce;
+use bt_dht::actor::{Announce, GetPeers};
 use tokio::net::TcpStream;
 use tokio::sync::broadcast;
 use tracing::warn;
@@ -89,6 +89,14 @@ impl Session {
 
     /// The DHT node's `Announce` handler, if the session runs one (`dht.enabled`).
     pub(super) fn dht_node(&self) -> Option<Recipient<Announce>> {
+        self.dht
+            .as_ref()
+            .map(|node| node.addr().clone().recipient())
+    }
+
+    /// The DHT node's `GetPeers` handler (lookups without `announce_peer`), if the session
+    /// runs one.
+    pub(super) fn dht_search(&self) -> Option<Recipient<GetPeers>> {
         self.dht
             .as_ref()
             .map(|node| node.addr().clone().recipient())

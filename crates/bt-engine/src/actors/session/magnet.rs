@@ -58,11 +58,8 @@ impl Handler<AddMagnet> for Session {
             census: self.census.clone(),
             paused: msg.paused,
             done: ctx.address().recipient(),
-            dht: DhtLink::for_torrent(
-                self.dht_node().as_ref(),
-                false,
-                self.config.dht.announce_interval(),
-            ),
+            // Lookups only: the torrent may turn out to be private (BEP 27).
+            dht: DhtLink::search_only(self.dht_search(), self.config.dht.announce_interval()),
         })
         .start();
         let link = FetchLink {
@@ -104,6 +101,7 @@ impl Handler<MetadataFetched> for Session {
                 if !msg.peers.is_empty() {
                     torrent.supervisor.do_send(PeersDiscovered {
                         peers: msg.peers,
+                        seeds: Vec::new(),
                         source: PeerSource::Magnet,
                     });
                 }

@@ -18,7 +18,8 @@
 //! its metadata, the metadata fetcher) whose info-hash a handshake named, with the socket
 //! detached from this runtime; `GetStats`, `Pause`, `Resume` forwarded from handles;
 //! `Shutdown` (`send().await`) to supervisors and fetchers, then to the DHT node (if
-//! `dht.enabled`), whose `Announce` recipient every supervisor and fetcher gets.
+//! `dht.enabled`), whose `Announce` recipient every supervisor gets (`GetPeers` for a
+//! fetcher, which must not announce a torrent that may be private).
 //!
 //! # Magnet links
 //! See `magnet`: a `MetadataFetcher` runs the torrent until its metadata arrives, then the

@@ -1,20 +1,23 @@
 //! The supervisor's side of the protocol extensions: what each connection's extension
 //! handshake told us (listen port, client name), BEP 11 peer exchange (the connected peers
 //! sent to a connection as soon as its extension handshake arrives, then to every connection
-//! once per PEX interval; received peers learned within a cap), and BEP 27: a private
-//! torrent takes peers from its trackers only (none from the DHT, PEX or a magnet link's
-//! fetch) and exchanges none.
+//! once per PEX interval, flagged as seeds (0x02) where their connection says they have every
+//! piece and as reachable (0x10) where we dialled them; received peers learned within a cap,
+//! those flagged as seeds never dialled while we seed), and BEP 27: a private torrent takes
+//! peers from its trackers only (none from the DHT, PEX or a magnet link's fetch) and
+//! exchanges none.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
 use actix::{AsyncContext, Context, Handler};
 use bt_proto::ext::{PexFlags, PexPeer};
 use bytes::Bytes;
 
-use super::TorrentSupervisor;
 use super::msg::{BanPeers, ExtensionHandshakeReceived, PeerSource, PeersDiscovered};
+use super::{Known, TorrentSupervisor};
 use crate::actors::peer::PeerExtensionSetup;
 use crate::actors::peer::msg::UpdatePex;
 use crate::choker::PeerKey;
@@ -30,6 +33,8 @@ pub(super) struct ExtensionBook {
     listen_ports: HashMap<PeerKey, u16>,
     /// Each connection's client name (`v`), where it said.
     clients: HashMap<PeerKey, String>,
+    /// The connections whose peer has every piece, as their last statistics said.
+    seeds: HashSet<PeerKey>,
 }
 
 impl ExtensionBook {
@@ -39,6 +44,16 @@ impl ExtensionBook {
             metadata: Bytes::copy_from_slice(info_bytes),
             listen_ports: HashMap::new(),
             clients: HashMap::new(),
+            seeds: HashSet::new(),
+        }
+    }
+
+    /// Records whether a connection's peer has every piece.
+    pub(super) fn set_seed(&mut self, key: PeerKey, seed: bool) {
+        if seed {
+            self.seeds.insert(key);
+        } else {
+            self.seeds.remove(&key);
         }
     }
 
@@ -46,6 +61,7 @@ impl ExtensionBook {
     pub(super) fn forget(&mut self, key: PeerKey) {
         self.listen_ports.remove(&key);
         self.clients.remove(&key);
+        self.seeds.remove(&key);
     }
 
     /// The connection's client name, if its extension handshake said.
@@ -102,23 +118,21 @@ impl TorrentSupervisor {
 
     /// The torrent's connected peers, each where it accepts connections: the address we
     /// dialled (flagged reachable), or for a peer that dialled us, its address with the port
-    /// from its extension handshake (left out without one).
+    /// from its extension handshake (left out without one); flagged as seeds where they have
+    /// every piece.
     fn pex_peers(&self) -> Arc<[PexPeer]> {
         let peers: Vec<PexPeer> = self
             .peers
             .iter()
             .filter_map(|(key, entry)| {
-                if entry.outgoing {
-                    return Some(PexPeer {
-                        addr: entry.handle.addr,
-                        flags: PexFlags(PexFlags::REACHABLE),
-                    });
-                }
-                let port = *self.ext.listen_ports.get(key)?;
-                Some(PexPeer {
-                    addr: SocketAddr::new(entry.handle.addr.ip(), port),
-                    flags: PexFlags::default(),
-                })
+                let flags = PexFlags::for_peer(self.ext.seeds.contains(key), entry.outgoing);
+                let addr = if entry.outgoing {
+                    entry.handle.addr
+                } else {
+                    let port = *self.ext.listen_ports.get(key)?;
+                    SocketAddr::new(entry.handle.addr.ip(), port)
+                };
+                Some(PexPeer { addr, flags })
             })
             .collect();
         peers.into()
@@ -146,8 +160,27 @@ impl TorrentSupervisor {
                     .retain(|addr| !(addr.port() == own_port && addr.ip().is_loopback()));
                 let room = self.config.extensions.max_pex_known_peers - self.known.len();
                 msg.peers.truncate(room);
+                let kept: HashSet<SocketAddr> = msg.peers.iter().copied().collect();
+                msg.seeds.retain(|addr| kept.contains(addr));
                 !msg.peers.is_empty()
             }
+        }
+    }
+
+    /// Marks the addresses a peer's PEX flagged as seeds (BEP 11, 0x02), before they are
+    /// learned: like a seed we met ourselves, such an address is not dialled while we seed.
+    pub(super) fn note_pex_seeds(&mut self, seeds: &[SocketAddr]) {
+        let now = Instant::now();
+        for &addr in seeds {
+            self.known
+                .entry(addr)
+                .or_insert(Known {
+                    failures: 0,
+                    retry_at: now,
+                    peer_id: None,
+                    seed: true,
+                })
+                .seed = true;
         }
     }
 }

@@ -35,6 +35,7 @@ impl Handler<PeersDiscovered> for TorrentSupervisor {
             return;
         }
         debug!(parent: &self.span, peers = msg.peers.len(), source = ?msg.source, "peers discovered");
+        self.note_pex_seeds(&msg.seeds);
         self.learn(ctx, msg.peers);
     }
 }
@@ -128,6 +129,7 @@ impl Handler<PeerStatsUpdated> for TorrentSupervisor {
     fn handle(&mut self, msg: PeerStatsUpdated, _: &mut Context<Self>) {
         if let Some(entry) = self.peers.get_mut(&msg.key) {
             entry.transfer = msg.transfer;
+            self.ext.set_seed(msg.key, msg.seed);
         }
     }
 }

@@ -154,7 +154,8 @@ struct Known {
     retry_at: Instant,
     /// Who answered there last time: not dialled while connected to that peer some other way.
     peer_id: Option<PeerId>,
-    /// It was a seed when we were one: not dialled again while we seed.
+    /// It was a seed when we were one, or a peer's PEX flagged it as a seed (BEP 11): not
+    /// dialled (again) while we seed.
     seed: bool,
 }
 

@@ -70,7 +70,8 @@ pub struct PeerTransfer {
     pub upload_rate: u64,
 }
 
-/// Event (from a connection, every statistics interval): its counters so far.
+/// Event (from a connection, every statistics interval, when something changed): its
+/// counters so far, and whether the peer has every piece.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Message)]
 #[rtype(result = "()")]
 pub struct PeerStatsUpdated {
@@ -78,6 +79,9 @@ pub struct PeerStatsUpdated {
     pub key: PeerKey,
     /// Its counters.
     pub transfer: PeerTransfer,
+    /// The peer has every piece (its bitfield, HAVE ALL or HAVEs say so): BEP 11 peer
+    /// exchange tells others it is a seed.
+    pub seed: bool,
 }
 
 /// Why a connection ended.
@@ -174,6 +178,9 @@ pub enum PeerSource {
 pub struct PeersDiscovered {
     /// Addresses to try, in the tracker's order.
     pub peers: Vec<SocketAddr>,
+    /// Those of `peers` the source says are seeds (BEP 11's flag 0x02; empty from every other
+    /// source): not dialled while we seed.
+    pub seeds: Vec<SocketAddr>,
     /// Who told us.
     pub source: PeerSource,
 }

@@ -85,8 +85,9 @@ pub enum ExtensionEvent {
     },
     /// A message to send back at once (a metadata piece, or a reject).
     Reply(PeerMessage),
-    /// Peers the peer told us of (BEP 11 `added`), for the supervisor to dial.
-    PeersAdded(Vec<SocketAddr>),
+    /// Peers the peer told us of (BEP 11 `added`, dialable ones only), with the flags it gave
+    /// them, for the supervisor to dial.
+    PeersAdded(Vec<PexPeer>),
     /// A metadata piece arrived (BEP 9 data), for a metadata fetch.
     MetadataPiece {
         /// The piece index.
@@ -283,11 +284,10 @@ impl ExtensionState {
         if !self.pex.accept_received(now) {
             return Ok(Vec::new());
         }
-        let added: Vec<SocketAddr> = message
+        let added: Vec<PexPeer> = message
             .added
             .into_iter()
-            .map(|peer| peer.addr)
-            .filter(bt_proto::ext::pex::is_dialable)
+            .filter(|peer| bt_proto::ext::pex::is_dialable(&peer.addr))
             .collect();
         Ok(if added.is_empty() {
             Vec::new()

@@ -4,27 +4,29 @@
 //! The supervisor hands every connection the torrent's connected peers (their listen
 //! addresses, with flags) once per PEX interval; each connection works out what changed for
 //! its own peer since its last message:
-//! - `added`: connected peers the peer has not been told of (never the peer itself), at most
-//!   [`MAX_PEX_PEERS`] per message; the rest wait for the next one;
+//! - `added`: connected peers the peer has not been told of (never the peer itself), and
+//!   those whose flags changed since (a peer that became a seed is told again, now with the
+//!   seed flag), at most [`MAX_PEX_PEERS`] per message; the rest wait for the next one;
 //! - `dropped`: peers it was told of that are gone, at most [`MAX_PEX_PEERS`] per message;
 //! - at most one message per interval (with a tenth of it as slack, since the supervisor's
 //!   tick and this clock drift apart), and none when nothing changed;
 //! - received messages closer together than half the interval are ignored, so a peer cannot
 //!   flood us with addresses.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use bt_proto::ext::pex::MAX_PEX_PEERS;
-use bt_proto::ext::{PexMessage, PexPeer};
+use bt_proto::ext::{PexFlags, PexMessage, PexPeer};
 
 /// See the module docs.
 #[derive(Debug, Clone)]
 pub struct PexState {
     interval: Duration,
-    /// The peers the peer has been told of (added and not dropped since).
-    advertised: HashSet<SocketAddr>,
+    /// The peers the peer has been told of (added and not dropped since), with the flags
+    /// it was told.
+    advertised: HashMap<SocketAddr, PexFlags>,
     /// When we last sent a message.
     last_sent: Option<Instant>,
     /// When we last accepted a message from the peer.
@@ -36,14 +38,14 @@ impl PexState {
     pub fn new(interval: Duration) -> Self {
         Self {
             interval,
-            advertised: HashSet::new(),
+            advertised: HashMap::new(),
             last_sent: None,
             last_received: None,
         }
     }
 
-    /// The peers the peer has been told of.
-    pub fn advertised(&self) -> &HashSet<SocketAddr> {
+    /// The peers the peer has been told of, with the flags it was told.
+    pub fn advertised(&self) -> &HashMap<SocketAddr, PexFlags> {
         &self.advertised
     }
 
@@ -70,14 +72,14 @@ impl PexState {
         let mut seen = HashSet::new();
         let added: Vec<PexPeer> = connected
             .iter()
-            .filter(|p| p.addr != peer_addr && !self.advertised.contains(&p.addr))
+            .filter(|p| p.addr != peer_addr && self.advertised.get(&p.addr) != Some(&p.flags))
             .filter(|p| seen.insert(p.addr))
             .take(MAX_PEX_PEERS)
             .copied()
             .collect();
         let mut dropped: Vec<SocketAddr> = self
             .advertised
-            .iter()
+            .keys()
             .filter(|addr| !current.contains(addr))
             .copied()
             .collect();
@@ -87,7 +89,8 @@ impl PexState {
         if message.is_empty() {
             return None;
         }
-        self.advertised.extend(message.added.iter().map(|p| p.addr));
+        self.advertised
+            .extend(message.added.iter().map(|p| (p.addr, p.flags)));
         for addr in &message.dropped {
             self.advertised.remove(addr);
         }
@@ -112,7 +115,6 @@ impl PexState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bt_proto::ext::PexFlags;
 
     const MINUTE: Duration = Duration::from_secs(60);
 
@@ -142,9 +144,32 @@ mod tests {
             .expect("changes");
         assert_eq!(second.added, vec![peer(4)]);
         assert_eq!(second.dropped, vec![addr(1)]);
-        assert_eq!(
-            state.advertised(),
-            &[addr(2), addr(4)].into_iter().collect::<HashSet<_>>()
+        let told: HashSet<SocketAddr> = state.advertised().keys().copied().collect();
+        assert_eq!(told, [addr(2), addr(4)].into_iter().collect());
+    }
+
+    #[test]
+    fn a_peer_whose_flags_changed_is_told_again() {
+        let t0 = Instant::now();
+        let mut state = PexState::new(MINUTE);
+        state
+            .next_message(&[peer(1), peer(2)], addr(9), t0)
+            .expect("a first message");
+        let seed = PexPeer {
+            flags: PexFlags::for_peer(true, true),
+            ..peer(1)
+        };
+        let later = state
+            .next_message(&[seed, peer(2)], addr(9), t0 + MINUTE)
+            .expect("peer 1 became a seed");
+        assert_eq!(later.added, vec![seed]);
+        assert!(later.dropped.is_empty());
+        assert_eq!(state.advertised()[&addr(1)], seed.flags);
+        // Told once: nothing more while nothing changes.
+        assert!(
+            state
+                .next_message(&[seed, peer(2)], addr(9), t0 + 2 * MINUTE)
+                .is_none()
         );
     }
 

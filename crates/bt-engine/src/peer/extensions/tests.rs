@@ -255,9 +255,14 @@ fn pex_flows_both_ways_only_once_the_peer_speaks_it() {
     };
     assert_eq!(PexMessage::decode(&payload).unwrap().added, vec![other]);
 
+    let seed = PexPeer {
+        addr: "10.0.0.3:3".parse().unwrap(),
+        flags: PexFlags(PexFlags::SEED),
+    };
     let incoming = PexMessage {
         added: vec![
             other,
+            seed,
             PexPeer {
                 addr: "0.0.0.0:5".parse().unwrap(),
                 flags: PexFlags::default(),
@@ -268,7 +273,8 @@ fn pex_flows_both_ways_only_once_the_peer_speaks_it() {
     let events = state
         .on_message(UT_PEX_ID, Bytes::from(incoming.encode()), now)
         .unwrap();
-    assert_eq!(events, vec![ExtensionEvent::PeersAdded(vec![other.addr])]);
+    // The undialable address is gone; the flags come along for the supervisor.
+    assert_eq!(events, vec![ExtensionEvent::PeersAdded(vec![other, seed])]);
     let flood = state
         .on_message(UT_PEX_ID, Bytes::from(incoming.encode()), now)
         .unwrap();
