@@ -2,18 +2,23 @@
 """python3-libtorrent as the reference peer of the extension-protocol interop tests
 (BEP 6, 9, 10, 11).
 
-    lt_ext.py seed   TORRENT SAVE_DIR TRACKER_URL TIMEOUT_SECS
+    lt_ext.py seed   TORRENT SAVE_DIR TRACKER_URL UPLOAD_LIMIT TIMEOUT_SECS
     lt_ext.py magnet MAGNET_URI SAVE_DIR TIMEOUT_SECS
 
 seed: checks the data in SAVE_DIR and serves it, announcing to TRACKER_URL, until stdin
-closes; uploads are limited to 1 MB/s so that connections last long enough to be looked at. magnet: downloads from a magnet link (its tr= trackers and x.pe= peers), which
-fetches the metadata over BEP 9 first.
+closes. UPLOAD_LIMIT caps its uploads to loopback peers in bytes per second (0: no cap); a
+test that looks at a connection while it lasts (the peers' client names) sets one, any other
+leaves it at 0, or every download from this seeder crawls at that rate. magnet: downloads
+from a magnet link (its tr= trackers and x.pe= peers), which fetches the metadata over BEP 9
+first.
 
 The session listens on 127.0.0.1 only, speaks plain TCP (no uTP, no encryption), has DHT,
 local peer discovery, UPnP and NAT-PMP off, and allows several connections from one IP. It
 prints one line per step on stdout and exits:
 
-    seeding listen_port=<port>               seed: the data checked out; serving
+    seeding listen_port=<port> upload_limit=<bytes/s>
+                                             seed: the data checked out; serving (the
+                                             limit as libtorrent holds it, 0: none)
     stopped uploaded=<bytes> clients=<list>  seed: stdin closed (the peers' client names)  exit 0
     metadata name=<name> size=<bytes>        magnet: the metadata arrived and checked out
     complete downloaded=<bytes>              magnet: every piece verified                  exit 0
@@ -58,11 +63,12 @@ def stdin_closed():
 
 
 def seed(session, args, deadline):
-    torrent, save_dir, tracker_url = args
+    torrent, save_dir, tracker_url, upload_limit = args
     # Loopback peers are in the local peer class, which the global limits do not touch.
     local = session.get_peer_class(session.local_peer_class_id)
-    local["upload_limit"] = 1_000_000
+    local["upload_limit"] = int(upload_limit)
     session.set_peer_class(session.local_peer_class_id, local)
+    upload_limit = session.get_peer_class(session.local_peer_class_id)["upload_limit"]
     params = lt.add_torrent_params()
     params.ti = lt.torrent_info(torrent)
     params.save_path = save_dir
@@ -82,7 +88,8 @@ def seed(session, args, deadline):
                             if isinstance(peer.client, bytes) else peer.client)
         status = handle.status()
         if status.is_seeding and not announced:
-            print(f"seeding listen_port={session.listen_port()}", flush=True)
+            print(f"seeding listen_port={session.listen_port()} upload_limit={upload_limit}",
+                  flush=True)
             announced = True
         if announced and stdin_closed():
             names = ",".join(sorted(c.replace(" ", "_") for c in clients))
@@ -125,7 +132,7 @@ def main():
     deadline = time.monotonic() + float(sys.argv[-1])
     session = make_session()
     if mode == "seed":
-        return seed(session, sys.argv[2:5], deadline)
+        return seed(session, sys.argv[2:6], deadline)
     if mode == "magnet":
         return magnet(session, sys.argv[2:4], deadline)
     print(f"error message=unknown mode {mode}", flush=True)

@@ -6,7 +6,6 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
 use bt_engine::{AddTorrentOptions, Session, TorrentHandle, TorrentStats};
@@ -107,21 +106,45 @@ impl Drop for LtExt {
     }
 }
 
-/// A libtorrent seeder of `payload`, announcing to `tracker`; returns it and its address.
+/// How fast a libtorrent seeder of [`lt_seeder`] may upload to loopback peers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upload {
+    /// As fast as it can: every download that is not looking at the connection itself.
+    Unlimited,
+    /// At most this many bytes per second, so that a connection lasts long enough for the
+    /// script to see it (it samples the peers every 20 ms).
+    Limited(u32),
+}
+
+/// A libtorrent seeder of `payload`, announcing to `tracker` and uploading at `upload`;
+/// returns it and its address. Fails unless libtorrent holds the upload limit asked for.
 pub async fn lt_seeder(
     payload: &Payload,
     tracker: &MockTracker,
+    upload: Upload,
 ) -> anyhow::Result<(LtExt, SocketAddr)> {
     let torrent: PathBuf = payload.write_torrent_file()?;
     let url = tracker.http_announce_url();
+    let limit = match upload {
+        Upload::Unlimited => 0,
+        Upload::Limited(bytes_per_s) => bytes_per_s,
+    };
     let mut lt = LtExt::start(&[
         "seed".as_ref(),
         torrent.as_os_str(),
         payload.data_dir().as_os_str(),
         url.as_ref(),
+        limit.to_string().as_ref(),
     ])?;
     let line = lt.expect("seeding").await?;
     let port: u16 = field(&line, "listen_port").context("a port")?.parse()?;
+    let held: u32 = field(&line, "upload_limit")
+        .context("an upload limit")?
+        .parse()?;
+    anyhow::ensure!(
+        held == limit,
+        "libtorrent uploads at {held} B/s, not {limit}"
+    );
     let hash = payload.info_hash();
     tracker
         .wait_for_announce_async(|a| a.info_hash == hash && a.left == 0, TIMEOUT)
@@ -188,7 +211,10 @@ async fn fast_extension_a_libtorrent_seeder_sends_have_all_and_bt_downloads_from
     let spec = PayloadSpec::single_file("fast.bin", 2_000_000)
         .with_trackers([tracker.http_announce_url()]);
     let payload = Payload::generate(&spec, 31).unwrap();
-    let (mut lt, lt_addr) = lt_seeder(&payload, &tracker).await.unwrap();
+    // Limited: 2 MB at 1 MB/s keep bt connected for the script to read its client name.
+    let (mut lt, lt_addr) = lt_seeder(&payload, &tracker, Upload::Limited(1_000_000))
+        .await
+        .unwrap();
 
     // What our engine's handshake (BEP 6 and BEP 10 bits) gets from a libtorrent seed.
     let (first, handshake) = first_messages(lt_addr, payload.info_hash()).await.unwrap();
@@ -235,7 +261,10 @@ async fn magnet_bt_fetches_the_metadata_and_the_files_from_a_libtorrent_seeder()
         .with_trackers([tracker.http_announce_url()]);
     let payload = Payload::generate(&spec, 32).unwrap();
     assert!(payload.torrent.info_bytes.len() > 16 * 1024);
-    let (mut lt, _) = lt_seeder(&payload, &tracker).await.unwrap();
+    // Unlimited: at the 1 MB/s the test above needs, these 14 MiB took 15 s.
+    let (mut lt, _) = lt_seeder(&payload, &tracker, Upload::Unlimited)
+        .await
+        .unwrap();
 
     let magnet = MagnetLink {
         trackers: vec![tracker.http_announce_url()],
@@ -247,9 +276,7 @@ async fn magnet_bt_fetches_the_metadata_and_the_files_from_a_libtorrent_seeder()
         .add_magnet(magnet, AddTorrentOptions::new(dir.path()))
         .await
         .unwrap();
-    // Known limit (docs/ARCHITECTURE.md): from a libtorrent seeder, 16 KiB pieces download
-    // at about 1 MiB/s (15 s for these 14 MiB on a quiet machine), so this wait is longer.
-    let stats = wait_for_stats(&handle, Duration::from_secs(90), TorrentStats::is_complete)
+    let stats = wait_stats(&handle, TorrentStats::is_complete)
         .await
         .unwrap();
     assert_eq!(stats.name, "lt-magnet.bin");

@@ -144,6 +144,7 @@ async fn an_embedders_picker_picks() {
         let mut config = context.config.clone();
         config.order = PieceOrder::Sequential;
         config.max_pieces_in_flight = 1;
+        config.min_blocks_in_flight = 0;
         let context = PickerContext { config, ..context };
         Box::new(context.standard_picker().expect("a valid context"))
     });

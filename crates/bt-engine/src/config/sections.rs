@@ -147,6 +147,8 @@ pub struct PickerSettings {
     pub random_first_pieces: usize,
     /// [`PickerConfig::max_pieces_in_flight`].
     pub max_pieces_in_flight: usize,
+    /// [`PickerConfig::min_blocks_in_flight`].
+    pub min_blocks_in_flight: usize,
     /// [`PickerConfig::endgame_max_duplicates`].
     pub endgame_max_duplicates: usize,
     /// [`PickerConfig::max_strikes`].
@@ -164,6 +166,7 @@ impl Default for PickerSettings {
             },
             random_first_pieces: d.random_first_pieces,
             max_pieces_in_flight: d.max_pieces_in_flight,
+            min_blocks_in_flight: d.min_blocks_in_flight,
             endgame_max_duplicates: d.endgame_max_duplicates,
             max_strikes: d.max_strikes,
         }
@@ -181,6 +184,7 @@ impl PickerSettings {
             },
             random_first_pieces: self.random_first_pieces,
             max_pieces_in_flight: self.max_pieces_in_flight,
+            min_blocks_in_flight: self.min_blocks_in_flight,
             endgame_max_duplicates: self.endgame_max_duplicates,
             max_strikes: self.max_strikes,
         }

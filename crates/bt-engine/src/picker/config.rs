@@ -30,8 +30,16 @@ pub struct PickerConfig {
     /// At most this many pieces are started and not yet verified or failed. Partial pieces hold
     /// buffers and bookkeeping downstream, so the cap bounds memory by configuration rather than
     /// by torrent size; a piece awaiting its hash check still counts, which lets a slow disk
-    /// push back on the network.
+    /// push back on the network. Short pieces may exceed it, up to
+    /// [`Self::min_blocks_in_flight`] blocks: see [`Self::piece_cap`].
     pub max_pieces_in_flight: usize,
+    /// The cap on pieces in flight never holds fewer blocks than this: with pieces of one
+    /// 16 KiB block, 32 pieces would be 32 requests outstanding for every peer together,
+    /// fewer than one connection's pipeline wants (up to `peer.max_requests`, 512), so the
+    /// picker, not the link, would set the pace. The default, 512 blocks (8 MiB), is the
+    /// memory of 32 pieces of 256 KiB, so pieces of 256 KiB or more keep the plain cap. 0
+    /// makes [`Self::max_pieces_in_flight`] exact whatever the piece length.
+    pub min_blocks_in_flight: usize,
     /// In endgame, how many extra peers may be asked for a block that is already requested:
     /// more copies finish the last pieces sooner at the price of wasted upload from the peers
     /// whose copies get cancelled.
@@ -48,8 +56,20 @@ impl Default for PickerConfig {
             order: PieceOrder::RarestFirst,
             random_first_pieces: 4,
             max_pieces_in_flight: 32,
+            min_blocks_in_flight: 512,
             endgame_max_duplicates: 2,
             max_strikes: 3,
         }
+    }
+}
+
+impl PickerConfig {
+    /// The most pieces in flight for pieces of `blocks_per_piece` blocks:
+    /// [`Self::max_pieces_in_flight`], or as many pieces as hold
+    /// [`Self::min_blocks_in_flight`] blocks if that is more.
+    pub fn piece_cap(&self, blocks_per_piece: u32) -> usize {
+        let blocks_per_piece = (blocks_per_piece as usize).max(1);
+        self.max_pieces_in_flight
+            .max(self.min_blocks_in_flight.div_ceil(blocks_per_piece))
     }
 }

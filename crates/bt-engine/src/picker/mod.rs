@@ -30,7 +30,9 @@
 //!   this peer was working on first, then those with the fewest free blocks.
 //! - **New pieces** in the configured [`PieceOrder`]; rarest-first starts with
 //!   [`PickerConfig::random_first_pieces`] random pieces.
-//! - **At most [`PickerConfig::max_pieces_in_flight`] pieces in flight**, counting pieces that
+//! - **At most [`PickerConfig::max_pieces_in_flight`] pieces in flight**, or more short
+//!   pieces until they hold [`PickerConfig::min_blocks_in_flight`] blocks (so one-block
+//!   pieces do not starve the pipelines), counting pieces that
 //!   await their hash check; at the cap only blocks of pieces in flight are picked. A *stalled*
 //!   piece (incomplete, and no connected peer has it) does not count, so departed peers cannot
 //!   wedge the download; a piece whose requests are all released before any block arrived is

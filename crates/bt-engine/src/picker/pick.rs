@@ -125,7 +125,8 @@ impl StandardPicker {
         picked: &mut Vec<BlockRef>,
     ) {
         let mut active = self.active_pieces();
-        while picked.len() < max && active < self.config.max_pieces_in_flight {
+        let cap = self.piece_cap();
+        while picked.len() < max && active < cap {
             let Some(piece) = self.next_piece(peer_have) else {
                 break;
             };

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use bt_proto::bitfield::Bitfield;
-use bt_proto::geometry::{BlockRef, Lengths, PieceIndex};
+use bt_proto::geometry::{BLOCK_LEN, BlockRef, Lengths, PieceIndex};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
@@ -112,6 +112,13 @@ impl StandardPicker {
     /// The torrent's geometry.
     pub fn lengths(&self) -> &Lengths {
         &self.lengths
+    }
+
+    /// The most pieces in flight for this torrent's piece length
+    /// ([`PickerConfig::piece_cap`]).
+    pub fn piece_cap(&self) -> usize {
+        let blocks_per_piece = self.lengths.default_piece_len().div_ceil(BLOCK_LEN);
+        self.config.piece_cap(blocks_per_piece)
     }
 
     /// Whether we want the piece and lack it.

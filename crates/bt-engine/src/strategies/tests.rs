@@ -80,6 +80,7 @@ fn the_picker_follows_the_configured_order_or_the_factory() {
     let custom = Strategies::default().with_picker(|context| {
         let mut config = context.config.clone();
         config.max_pieces_in_flight = 1;
+        config.min_blocks_in_flight = 0;
         let context = PickerContext { config, ..context };
         Box::new(context.standard_picker().expect("valid context"))
     });

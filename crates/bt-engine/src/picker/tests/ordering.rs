@@ -127,6 +127,7 @@ fn a_peer_continues_its_own_partial_piece_first() {
 fn the_cap_on_pieces_in_flight_is_respected() {
     let config = PickerConfig {
         max_pieces_in_flight: 2,
+        min_blocks_in_flight: 0,
         ..rarest_config()
     };
     let mut p = picker(10, 4, config, 5);
@@ -147,6 +148,52 @@ fn the_cap_on_pieces_in_flight_is_respected() {
     assert_eq!(more.len(), 4);
     assert_eq!(p.in_flight_pieces().len(), 2);
     assert_consistent(&p);
+}
+
+#[test]
+fn short_pieces_may_exceed_the_piece_cap_up_to_the_blocks_floor() {
+    let config = PickerConfig::default();
+    assert_eq!(
+        (config.max_pieces_in_flight, config.min_blocks_in_flight),
+        (32, 512)
+    );
+    // One block a piece (16 KiB): 512 pieces; four (64 KiB): 128; from 16 (256 KiB) on,
+    // the plain cap.
+    assert_eq!(config.piece_cap(1), 512);
+    assert_eq!(config.piece_cap(4), 128);
+    assert_eq!(config.piece_cap(3), 171, "rounded up");
+    assert_eq!(config.piece_cap(16), 32);
+    assert_eq!(config.piece_cap(64), 32);
+    let exact = PickerConfig {
+        min_blocks_in_flight: 0,
+        ..config
+    };
+    assert_eq!(exact.piece_cap(1), 32);
+}
+
+/// With pieces of one block, the cap on pieces in flight is a cap on requests: at 32 it left
+/// a fast peer 32 requests outstanding for the whole torrent (on loopback, 16 KiB pieces
+/// moved at about two thirds of the speed they reach with 512). A pick now fills a
+/// connection's whole pipeline.
+#[test]
+fn one_block_pieces_leave_room_for_a_full_pipeline() {
+    let mut p = picker(2_000, 1, rarest_config(), 3);
+    assert_eq!(p.piece_cap(), 512);
+    p.peer_have_all(peer(1));
+    let blocks = p.pick_blocks(peer(1), 512);
+    assert_eq!(blocks.len(), 512, "one connection's max_requests");
+    assert_eq!(pieces_of(&blocks).len(), 512);
+    assert!(p.pick_blocks(peer(1), 512).is_empty(), "at the cap");
+    // Every piece in flight counts until verified; one verified makes room for one more.
+    let done = receive_all(&mut p, peer(1), &blocks[..1]);
+    p.piece_verified(piece(&p, done[0]));
+    assert_eq!(p.pick_blocks(peer(1), 512).len(), 1);
+    assert_consistent(&p);
+    // Pieces of 16 blocks or more keep the plain cap of 32 pieces.
+    let mut p = picker(100, 16, rarest_config(), 3);
+    p.peer_have_all(peer(1));
+    assert_eq!(p.pick_blocks(peer(1), 10_000).len(), 32 * 16);
+    assert_eq!(p.in_flight_pieces().len(), 32);
 }
 
 #[test]
@@ -208,6 +255,7 @@ fn random_order_is_a_seeded_shuffle() {
 fn stalled_and_untouched_pieces_do_not_hold_the_cap() {
     let config = PickerConfig {
         max_pieces_in_flight: 1,
+        min_blocks_in_flight: 0,
         ..rarest_config()
     };
     let mut p = picker(4, 4, config, 0);

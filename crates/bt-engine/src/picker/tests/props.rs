@@ -50,11 +50,12 @@ fn config() -> impl Strategy<Value = PickerConfig> {
         Just(PieceOrder::Random),
         Just(PieceOrder::Sequential)
     ];
-    (order, 0usize..3, 1usize..5, 0usize..3, 0u32..4).prop_map(
+    (order, 0usize..3, 1usize..5, 0usize..9, 0usize..3, 0u32..4).prop_map(
         |(
             order,
             random_first_pieces,
             max_pieces_in_flight,
+            min_blocks_in_flight,
             endgame_max_duplicates,
             max_strikes,
         )| {
@@ -62,6 +63,7 @@ fn config() -> impl Strategy<Value = PickerConfig> {
                 order,
                 random_first_pieces,
                 max_pieces_in_flight,
+                min_blocks_in_flight,
                 endgame_max_duplicates,
                 max_strikes,
             }
@@ -88,10 +90,7 @@ fn check_pick(p: &mut StandardPicker, who: PeerKey, max: usize) {
         .iter()
         .any(|pc| !in_flight_before.contains(pc))
     {
-        assert!(
-            p.active_pieces() <= p.config().max_pieces_in_flight,
-            "cap broken"
-        );
+        assert!(p.active_pieces() <= p.piece_cap(), "cap broken");
     }
     assert!(blocks.len() <= max);
     assert!(!banned || blocks.is_empty());
