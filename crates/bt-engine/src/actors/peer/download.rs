@@ -158,15 +158,22 @@ impl PeerSession {
     /// read buffers no longer needed go back to the allocator.
     pub(super) fn on_tick(&mut self, ctx: &mut Context<Self>) {
         let now = Instant::now();
-        if self.state.is_silent(now) {
+        // While we do not read (the disk is behind), the peer's silence and late blocks are
+        // ours, not the peer's.
+        let reading = !self.reader.gate.is_closed();
+        if reading && self.state.is_silent(now) {
             let limit = self.state.config().silence_timeout;
             return self.fail(ctx, PeerError::Silent(limit));
         }
         if self.have.is_complete() && self.state.peer_pieces().is_complete() {
             return self.close(ctx, DisconnectReason::BothSeeds);
         }
-        self.read_buffers.trim();
-        let late = self.state.timed_out_requests(now);
+        self.reader.buffers.trim();
+        let late = if reading {
+            self.state.timed_out_requests(now)
+        } else {
+            Vec::new()
+        };
         for block in &late {
             self.send(ctx, PeerMessage::Cancel(wire_request(*block)));
         }

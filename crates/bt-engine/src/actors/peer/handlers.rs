@@ -8,7 +8,8 @@ use tracing::trace;
 
 use super::PeerSession;
 use super::msg::{
-    CancelBlocks, Choke, Disconnect, GetChokeInfo, Have, SetInterest, Unchoke, WorkAvailable,
+    CancelBlocks, Choke, Disconnect, GetChokeInfo, Have, SetInterest, SetReading, Unchoke,
+    WorkAvailable,
 };
 use crate::choker::ChokePeer;
 use crate::peer::PeerError;
@@ -41,6 +42,15 @@ impl StreamHandler<Result<PeerMessage, PeerError>> for PeerSession {
             "the peer closed the connection",
         );
         self.fail(ctx, PeerError::Io(eof));
+    }
+}
+
+impl Handler<SetReading> for PeerSession {
+    type Result = ();
+
+    fn handle(&mut self, msg: SetReading, _: &mut Context<Self>) {
+        trace!(parent: &self.span, reading = msg.reading, "reads paced by the disk");
+        self.reader.gate.set_closed(!msg.reading);
     }
 }
 

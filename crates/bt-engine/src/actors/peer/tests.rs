@@ -294,8 +294,9 @@ pub(super) async fn event(events: &mut UnboundedReceiver<Event>) -> Event {
         .expect("the stub is alive")
 }
 
-#[actix::test]
-async fn hands_the_blocks_it_requested_to_the_piece_manager_in_batches() {
+/// A fresh connection to a remote seed that unchokes it once it is interested: from here
+/// on, the connection requests blocks.
+pub(super) async fn downloading_from_a_seed() -> Fixture {
     let mut f = fixture(false, PeerSettings::default(), PeerConfig::default()).await;
     assert!(matches!(event(&mut f.events).await, Event::Joined));
     let full = Bitfield::full(f.lengths.piece_count() as usize);
@@ -304,6 +305,12 @@ async fn hands_the_blocks_it_requested_to_the_piece_manager_in_batches() {
     f.session.do_send(SetInterest { interested: true });
     assert_eq!(recv(&mut f.remote).await, PeerMessage::Interested);
     send(&mut f.remote, PeerMessage::Unchoke).await;
+    f
+}
+
+#[actix::test]
+async fn hands_the_blocks_it_requested_to_the_piece_manager_in_batches() {
+    let mut f = downloading_from_a_seed().await;
     let total = f
         .lengths
         .pieces()

@@ -1,5 +1,6 @@
-//! A connection's rate limits, against a remote peer played by the test: what it uploads and
-//! what it requests follow `peer.upload_limit` and `peer.download_limit`.
+//! A connection's limits, against a remote peer played by the test: what it uploads and what
+//! it requests follow `peer.upload_limit` and `peer.download_limit`, and it reads nothing
+//! while the piece manager says the disk is behind.
 //!
 //! The assertions are lower bounds on time that the token bucket guarantees (at most
 //! `burst + rate × t` bytes plus one overdrawing block by time `t`), so a slow machine can
@@ -12,8 +13,8 @@ use bt_proto::bitfield::Bitfield;
 use bt_proto::geometry::BLOCK_LEN;
 use bt_proto::wire::{BlockRequest, PeerMessage};
 
-use super::msg::{SetInterest, Unchoke};
-use super::tests::{Event, LEN, event, fixture, recv, send};
+use super::msg::{SetInterest, SetReading, Unchoke};
+use super::tests::{Event, LEN, downloading_from_a_seed, event, fixture, recv, send};
 use crate::config::PeerSettings;
 use crate::peer::PeerConfig;
 use crate::shaping::default_burst;
@@ -109,5 +110,42 @@ async fn requests_follow_the_connection_download_limit() {
     assert!(
         started.elapsed() >= earliest(total),
         "the whole payload took at least its share of the limit"
+    );
+}
+
+#[actix::test]
+async fn a_connection_told_to_stop_reading_reads_nothing_until_told_to_read_again() {
+    let mut f = downloading_from_a_seed().await;
+    let request = loop {
+        if let PeerMessage::Request(request) = recv(&mut f.remote).await {
+            break request;
+        }
+    };
+    // The disk is behind: the block answering the request must stay in the socket.
+    f.session
+        .send(SetReading { reading: false })
+        .await
+        .expect("the connection is alive");
+    f.answer(request.piece, request.offset, request.length)
+        .await;
+    let early = tokio::time::timeout(Duration::from_millis(300), async {
+        loop {
+            if let Event::Received(blocks) = event(&mut f.events).await {
+                return blocks;
+            }
+        }
+    })
+    .await;
+    assert!(early.is_err(), "read while told not to: {early:?}");
+    f.session.do_send(SetReading { reading: true });
+    let blocks = loop {
+        if let Event::Received(blocks) = event(&mut f.events).await {
+            break blocks;
+        }
+    };
+    assert_eq!(blocks.len(), 1);
+    assert_eq!(
+        (blocks[0].0.piece.get(), blocks[0].0.offset),
+        (request.piece, request.offset)
     );
 }

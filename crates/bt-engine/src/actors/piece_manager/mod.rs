@@ -17,7 +17,8 @@
 //!
 //! Out: to each connection's recipients, `SetInterest` (after any event that changes what a
 //! peer can give us) and `CancelBlocks` (endgame copies that arrived elsewhere), by
-//! `do_send`, and `WorkAvailable` to a connection that got no blocks once there may be some;
+//! `do_send`, `WorkAvailable` to a connection that got no blocks once there may be some, and
+//! `SetReading` to every connection as the disk falls behind and catches up;
 //! to the disk pool, by `send().await`: `StorePiece` (a complete piece kept in
 //! memory: hashed, written if good), or `WriteBlock` (a block of a piece written through) and
 //! `VerifyPiece` (such a piece once its last write is done); to the supervisor,
@@ -26,10 +27,13 @@
 //!
 //! # Backpressure
 //! While 8 MiB (or two pieces) are on their way to disk (pieces to store, blocks to write),
-//! [`msg::RequestBlocks`] and [`msg::RequestBlocksIn`] hand out nothing, so a slow disk slows the peers and memory holds
-//! no more than the pieces being received plus that; the connections refused are told
-//! `WorkAvailable` once the disk catches up. The buffer limit caps the memory of pieces
-//! being received (pieces left partial by departed peers included).
+//! [`msg::RequestBlocks`] and [`msg::RequestBlocksIn`] hand out nothing, and every connection
+//! is told `SetReading { reading: false }`: the blocks it already requested wait in the
+//! kernel's socket buffer, not here, until half of that is written (`SetReading { reading:
+//! true }`). So a slow disk slows the peers, and memory holds no more than the pieces being
+//! received plus that; the connections refused are told `WorkAvailable` once the disk
+//! catches up. The buffer limit caps the memory of pieces being received (pieces left
+//! partial by departed peers included).
 //!
 //! # Timers
 //! None: connections ask for work when their pipelines have room.
@@ -57,11 +61,11 @@ use std::sync::Arc;
 
 use actix::{Actor, Addr, Context, Handler, Recipient};
 use bt_proto::geometry::{BlockRef, Lengths};
-use tracing::{Span, debug};
+use tracing::{Span, debug, trace};
 
 use crate::actors::census::Alive;
 use crate::actors::disk::{StorePiece, VerifyPiece, WriteBlock};
-use crate::actors::peer::msg::{CancelBlocks, SetInterest, WorkAvailable};
+use crate::actors::peer::msg::{CancelBlocks, SetInterest, SetReading, WorkAvailable};
 use crate::actors::supervisor::msg::{DiskFailed, PieceFailed, PieceVerified};
 use crate::choker::PeerKey;
 use crate::picker::PiecePicker;
@@ -171,6 +175,7 @@ struct PeerLinks {
     interest: Recipient<SetInterest>,
     cancel: Recipient<CancelBlocks>,
     work: Recipient<WorkAvailable>,
+    reading: Recipient<SetReading>,
 }
 
 /// The torrent's piece manager; see the module docs.
@@ -224,6 +229,24 @@ impl PieceManager {
                 links.work.do_send(WorkAvailable);
             }
         }
+    }
+
+    /// Tells the connections to stop reading from their sockets once the disk is too far
+    /// behind, and to read again once it has caught up half way (see the assembly).
+    fn pace_reading(&mut self) {
+        let Some(reading) = self.assembly.pace_reading() else {
+            return;
+        };
+        trace!(parent: &self.span, reading, "connections told whether to read");
+        for links in self.peers.values() {
+            links.reading.do_send(SetReading { reading });
+        }
+    }
+
+    /// After the disk finished something: reads may resume, and work be handed out again.
+    fn disk_progressed(&mut self) {
+        self.pace_reading();
+        self.feed_starved();
     }
 
     /// Sends CANCELs, one message per connection.

@@ -41,6 +41,7 @@ impl PieceManager {
             }
         }
         self.send_cancels(cancels);
+        self.pace_reading();
     }
 
     /// The blocks `pick` chooses for connection `key`, or none while the disk is too far
@@ -90,7 +91,7 @@ impl PieceManager {
             act.assembly.stored(piece);
             let result = result.map_err(DiskError::from).and_then(|r| r);
             act.hashed(piece, result);
-            act.feed_starved();
+            act.disk_progressed();
         }));
     }
 
@@ -105,7 +106,7 @@ impl PieceManager {
             }
             let next = act.assembly.written(&block, ok);
             act.next_step(ctx, block.piece, next);
-            act.feed_starved();
+            act.disk_progressed();
         }));
     }
 

@@ -123,7 +123,8 @@ pub(super) fn join(f: &Fixture, key: u64) -> tokio::sync::mpsc::UnboundedReceive
         key: PeerKey(key),
         interest: peer.clone().recipient(),
         cancel: peer.clone().recipient(),
-        work: peer.recipient(),
+        work: peer.clone().recipient(),
+        reading: peer.recipient(),
     });
     rx
 }
@@ -424,6 +425,45 @@ async fn pieces_waiting_for_the_disk_hold_back_work_until_it_catches_up() {
             verified += 1;
         }
     }
+}
+
+#[actix::test]
+async fn connections_stop_reading_while_the_disk_is_behind() {
+    let (mut f, open, pieces) = gated_fixture();
+    let mut peer = join_seed(&f, 1).await;
+    let blocks = ask(&f, 1, pieces * 2).await;
+    deliver(
+        &f,
+        1,
+        blocks.iter().map(|b| (*b, bytes_of(&f, b))).collect(),
+    );
+    assert_eq!(
+        next_matching(&mut peer, |s| matches!(s, Seen::Reading(_))).await,
+        Seen::Reading(false),
+        "the backlog is full: the blocks requested must wait in the socket"
+    );
+    // A connection that joins meanwhile is told at once.
+    let mut late = join(&f, 2);
+    assert_eq!(
+        next_matching(&mut late, |s| matches!(s, Seen::Reading(_))).await,
+        Seen::Reading(false)
+    );
+    open.send(true).unwrap();
+    assert_eq!(
+        next_matching(&mut peer, |s| matches!(s, Seen::Reading(_))).await,
+        Seen::Reading(true),
+        "read again once the disk caught up"
+    );
+    let mut verified = 0;
+    while verified < pieces {
+        if let Seen::Verified(_) = next(&mut f.supervisor).await {
+            verified += 1;
+        }
+    }
+    assert_eq!(
+        next_matching(&mut late, |s| matches!(s, Seen::Reading(_))).await,
+        Seen::Reading(true)
+    );
 }
 
 #[actix::test]
