@@ -7,7 +7,7 @@ use actix::{Actor, Context, Handler, MessageResult};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use crate::actors::peer::msg::{
-    CancelBlocks, Choke, Disconnect, GetChokeInfo, Have, SetInterest, SetReading, Unchoke,
+    CancelBlocks, Choke, Disconnect, GetChokeInfo, Have, ResumeReading, SetInterest, Unchoke,
     WorkAvailable,
 };
 use crate::actors::supervisor::msg::{DiskFailed, PieceFailed, PieceVerified};
@@ -22,7 +22,7 @@ pub(crate) enum Seen {
     Interest(bool),
     Cancel(CancelBlocks),
     Work,
-    Reading(bool),
+    ResumeReading,
     Choke,
     Unchoke,
     Have(Have),
@@ -77,7 +77,7 @@ macro_rules! record {
 record!(SetInterest, |m, _me| Seen::Interest(m.interested));
 record!(CancelBlocks, |m, _me| Seen::Cancel(m));
 record!(WorkAvailable, |_m, _me| Seen::Work);
-record!(SetReading, |m, _me| Seen::Reading(m.reading));
+record!(ResumeReading, |_m, _me| Seen::ResumeReading);
 record!(Choke, |_m, me| {
     me.info.choked_by_us = true;
     Seen::Choke

@@ -71,11 +71,18 @@ impl PeerSession {
 
     /// Sends the blocks received so far to the piece manager, in one message. `do_send`, so
     /// they keep their place among this connection's other messages to it (`PeerLeft` last).
+    /// They are counted in the torrent's disk backlog first; if that brings it to its limit,
+    /// the connection stops reading until told `ResumeReading`.
     pub(super) fn hand_over_blocks(&mut self) {
         if self.received.is_empty() {
             return;
         }
         let blocks = std::mem::take(&mut self.received);
+        let bytes = blocks.iter().map(|(_, data)| data.len() as u64).sum();
+        if !self.links.manager.backlog.hand_over(bytes) {
+            trace!(parent: &self.span, "the disk is behind: reads stop");
+            self.reader.gate.set_closed(true);
+        }
         let key = self.key;
         self.links
             .manager

@@ -8,7 +8,7 @@ use tracing::trace;
 
 use super::PeerSession;
 use super::msg::{
-    CancelBlocks, Choke, Disconnect, GetChokeInfo, Have, SetInterest, SetReading, Unchoke,
+    CancelBlocks, Choke, Disconnect, GetChokeInfo, Have, ResumeReading, SetInterest, Unchoke,
     WorkAvailable,
 };
 use crate::choker::ChokePeer;
@@ -45,12 +45,14 @@ impl StreamHandler<Result<PeerMessage, PeerError>> for PeerSession {
     }
 }
 
-impl Handler<SetReading> for PeerSession {
+impl Handler<ResumeReading> for PeerSession {
     type Result = ();
 
-    fn handle(&mut self, msg: SetReading, _: &mut Context<Self>) {
-        trace!(parent: &self.span, reading = msg.reading, "reads paced by the disk");
-        self.reader.gate.set_closed(!msg.reading);
+    fn handle(&mut self, _: ResumeReading, _: &mut Context<Self>) {
+        if self.reader.gate.is_closed() {
+            trace!(parent: &self.span, "the disk caught up: reads resume");
+            self.reader.gate.set_closed(false);
+        }
     }
 }
 

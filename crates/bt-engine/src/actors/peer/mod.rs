@@ -10,7 +10,7 @@
 //! # Messages in and out
 //! In: the peer's frames; the commands of [`msg`] ([`msg::Choke`], [`msg::Unchoke`] from the
 //! choker; [`msg::SetInterest`], [`msg::CancelBlocks`], [`msg::WorkAvailable`],
-//! [`msg::SetReading`] from the piece manager; [`msg::Have`], [`msg::Disconnect`], [`msg::UpdatePex`] from the supervisor) and
+//! [`msg::ResumeReading`] from the piece manager; [`msg::Have`], [`msg::Disconnect`], [`msg::UpdatePex`] from the supervisor) and
 //! the choker's [`msg::GetChokeInfo`].
 //!
 //! Out (all through [`PeerLinks`]; it names no other actor type):
@@ -40,10 +40,13 @@
 //! Download: the connection holds no block past the end of the turn that read it, and it
 //! receives only what it requested (`max_requests` at most outstanding); it requests more
 //! only as the piece manager hands out blocks, which it stops doing while the disk is
-//! behind (see the piece manager). Then the piece manager also says [`msg::SetReading`]:
-//! the connection stops reading from its socket (its frame stream is gated, see
-//! [`ReadGate`]) until the disk has caught up half way, so the blocks already requested
-//! wait in the kernel rather than in memory.
+//! behind (see the piece manager). The blocks it hands over count in the torrent's
+//! [`DiskBacklog`](crate::actors::piece_manager::DiskBacklog) until the piece manager has
+//! handled them and the disk has written them; when they bring it to its limit, the
+//! connection stops reading from its socket (its frame stream is behind a [`ReadGate`])
+//! until the piece manager says [`msg::ResumeReading`], so the blocks already requested wait
+//! in the kernel rather than in memory. Meanwhile its requests do not time out and the
+//! peer is not judged silent.
 //! Upload: at most `max_reads_in_flight` blocks being read from disk, and none while more
 //! than `write_buffer_limit` bytes wait for the socket. Disk reads start at the end of a
 //! turn, so the requests that came in together are read together (adjacent blocks of a piece
@@ -176,7 +179,7 @@ pub struct PeerSetup {
 struct Reader {
     /// The read buffers the codec recycles; trimmed on every tick.
     buffers: ReadBufferPool,
-    /// Closed while the piece manager says the disk is behind (`SetReading`).
+    /// Closed while the torrent's disk backlog is full, until `ResumeReading`.
     gate: ReadGate,
 }
 
@@ -376,7 +379,7 @@ impl PeerSession {
             interest: me.clone().recipient(),
             cancel: me.clone().recipient(),
             work: me.clone().recipient(),
-            reading: me.clone().recipient(),
+            resume: me.clone().recipient(),
         });
         self.links.choker_joined.do_send(choker::PeerJoined {
             key: self.key,

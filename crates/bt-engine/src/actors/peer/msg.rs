@@ -4,7 +4,7 @@
 //! # Backpressure
 //! All are small control messages sent with `do_send` (unbounded, but each sender sends at
 //! most one per peer per event: a rechoke, a verified piece, an interest change, a cancel
-//! batch, work after a refusal, a pause or resumption of reads), except [`GetChokeInfo`], which the choker `send`s and awaits with a timeout.
+//! batch, work after a refusal, the disk caught up), except [`GetChokeInfo`], which the choker `send`s and awaits with a timeout.
 
 use std::sync::Arc;
 
@@ -57,15 +57,12 @@ pub struct SetInterest {
 #[rtype(result = "()")]
 pub struct WorkAvailable;
 
-/// Stop or resume reading from the socket (from the piece manager): stopped while the
-/// torrent's disk is behind, so the blocks already requested wait in the kernel rather than
-/// in memory. Requests do not time out and the peer is not judged silent meanwhile.
+/// The disk caught up (from the piece manager): a connection that stopped reading from its
+/// socket because the torrent's [`DiskBacklog`](crate::actors::piece_manager::DiskBacklog)
+/// was full reads again; to one that did not stop, it means nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Message)]
 #[rtype(result = "()")]
-pub struct SetReading {
-    /// Whether to read.
-    pub reading: bool,
-}
+pub struct ResumeReading;
 
 /// Why we close a connection that did nothing wrong on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,6 +1,6 @@
 //! A connection's limits, against a remote peer played by the test: what it uploads and what
 //! it requests follow `peer.upload_limit` and `peer.download_limit`, and it reads nothing
-//! while the piece manager says the disk is behind.
+//! while the torrent's disk backlog is full.
 //!
 //! The assertions are lower bounds on time that the token bucket guarantees (at most
 //! `burst + rate × t` bytes plus one overdrawing block by time `t`), so a slow machine can
@@ -13,8 +13,9 @@ use bt_proto::bitfield::Bitfield;
 use bt_proto::geometry::BLOCK_LEN;
 use bt_proto::wire::{BlockRequest, PeerMessage};
 
-use super::msg::{SetInterest, SetReading, Unchoke};
+use super::msg::{ResumeReading, SetInterest, Unchoke};
 use super::tests::{Event, LEN, downloading_from_a_seed, event, fixture, recv, send};
+use crate::actors::piece_manager::DiskBacklog;
 use crate::config::PeerSettings;
 use crate::peer::PeerConfig;
 use crate::shaping::default_burst;
@@ -114,38 +115,44 @@ async fn requests_follow_the_connection_download_limit() {
 }
 
 #[actix::test]
-async fn a_connection_told_to_stop_reading_reads_nothing_until_told_to_read_again() {
-    let mut f = downloading_from_a_seed().await;
-    let request = loop {
+async fn a_connection_that_fills_the_disk_backlog_reads_nothing_until_told_to_resume() {
+    // A backlog that one block fills; the stub piece manager never takes it down.
+    let backlog = DiskBacklog::new(u64::from(BLOCK_LEN));
+    let mut f = downloading_from_a_seed(backlog.clone()).await;
+    let mut requests = Vec::new();
+    while requests.len() < 2 {
         if let PeerMessage::Request(request) = recv(&mut f.remote).await {
-            break request;
+            requests.push(request);
         }
-    };
-    // The disk is behind: the block answering the request must stay in the socket.
-    f.session
-        .send(SetReading { reading: false })
-        .await
-        .expect("the connection is alive");
-    f.answer(request.piece, request.offset, request.length)
-        .await;
-    let early = tokio::time::timeout(Duration::from_millis(300), async {
-        loop {
-            if let Event::Received(blocks) = event(&mut f.events).await {
-                return blocks;
-            }
-        }
-    })
-    .await;
-    assert!(early.is_err(), "read while told not to: {early:?}");
-    f.session.do_send(SetReading { reading: true });
-    let blocks = loop {
-        if let Event::Received(blocks) = event(&mut f.events).await {
-            break blocks;
-        }
-    };
+    }
+    let (first, second) = (requests[0], requests[1]);
+    f.answer(first.piece, first.offset, first.length).await;
+    let blocks = next_received(&mut f.events).await;
     assert_eq!(blocks.len(), 1);
     assert_eq!(
-        (blocks[0].0.piece.get(), blocks[0].0.offset),
-        (request.piece, request.offset)
+        backlog.bytes(),
+        u64::from(BLOCK_LEN),
+        "counted as handed over"
     );
+    // The backlog is full: the next block must stay in the socket.
+    f.answer(second.piece, second.offset, second.length).await;
+    let early = tokio::time::timeout(Duration::from_millis(300), next_received(&mut f.events));
+    assert!(early.await.is_err(), "read with the backlog full");
+    f.session.do_send(ResumeReading);
+    let blocks = next_received(&mut f.events).await;
+    assert_eq!(
+        (blocks[0].0.piece.get(), blocks[0].0.offset),
+        (second.piece, second.offset)
+    );
+}
+
+/// The blocks of the next `Received` event (the other events are skipped).
+async fn next_received(
+    events: &mut tokio::sync::mpsc::UnboundedReceiver<Event>,
+) -> Vec<(bt_proto::geometry::BlockRef, bytes::Bytes)> {
+    loop {
+        if let Event::Received(blocks) = event(events).await {
+            return blocks;
+        }
+    }
 }

@@ -13,10 +13,11 @@
 //! thus bounds memory whatever the piece length, and pieces left partial by departed peers
 //! cannot hold more than it. What is on its way to disk (pieces to store, blocks to write) is
 //! capped too ([`Assembly::is_backlogged`]): beyond [`DISK_BACKLOG`] bytes the piece manager
-//! hands out no more blocks, and the connections stop reading from their sockets
-//! ([`Assembly::pace_reading`]) until half of it is written, so the blocks already requested
-//! wait in the kernel instead of piling up here. A slow disk slows the peers, and memory
-//! holds no more than the pieces being received plus that much.
+//! hands out no more blocks, and the connections stop reading from their sockets (see
+//! [`DiskBacklog`](super::DiskBacklog), which counts the same bytes with the blocks not
+//! handled yet), so the blocks already requested wait in the kernel instead of piling up
+//! here. A slow disk slows the peers, and memory holds no more than the pieces being
+//! received plus that much.
 //!
 //! Plain bookkeeping: no actor, no I/O. The picker decides which blocks are new; this only
 //! keeps them, so the two agree as long as every block the picker calls new comes here.
@@ -32,6 +33,12 @@ use bytes::Bytes;
 /// piece and rides out its stalls (measured: at 4 MiB, a fifth slower than without the cap;
 /// at 8 MiB, no slower, and half the memory).
 pub(super) const DISK_BACKLOG: u64 = 8 << 20;
+
+/// The bytes on their way to disk from which the disk is behind, for a torrent of `lengths`:
+/// [`DISK_BACKLOG`], or two pieces if that is more.
+pub(super) fn backlog_limit(lengths: &Lengths) -> u64 {
+    DISK_BACKLOG.max(2 * u64::from(lengths.default_piece_len()))
+}
 
 /// What to do with a block the picker accepted.
 #[derive(Debug, PartialEq, Eq)]
@@ -84,11 +91,8 @@ pub(super) struct Assembly {
     pieces: HashMap<PieceIndex, Piece>,
     /// Bytes handed to the disk and not yet stored or written.
     to_disk: u64,
-    /// `to_disk` from which the disk is behind: [`DISK_BACKLOG`] or two pieces.
+    /// `to_disk` from which the disk is behind: [`backlog_limit`].
     backlog: u64,
-    /// The connections are told to stop reading: set once `to_disk` reaches `backlog`,
-    /// cleared once it is down to half of it.
-    reading_paused: bool,
 }
 
 impl Assembly {
@@ -100,8 +104,7 @@ impl Assembly {
             reserved: 0,
             pieces: HashMap::new(),
             to_disk: 0,
-            backlog: DISK_BACKLOG.max(2 * u64::from(lengths.default_piece_len())),
-            reading_paused: false,
+            backlog: backlog_limit(&lengths),
         }
     }
 
@@ -221,28 +224,11 @@ impl Assembly {
         self.to_disk >= self.backlog
     }
 
-    /// Whether the connections should read from their sockets, after what is on its way to
-    /// disk changed: `Some(false)` once the backlog is full (stop reading: the blocks already
-    /// requested would pile up here), `Some(true)` once half of it is written (read again:
-    /// the disk still has that half to work on while the connections catch up), `None` if
-    /// that does not change. The half-way mark keeps the connections from being told at
-    /// every piece.
-    pub(super) fn pace_reading(&mut self) -> Option<bool> {
-        let paused = if self.reading_paused {
-            self.to_disk > self.backlog / 2
-        } else {
-            self.to_disk >= self.backlog
-        };
-        if paused == self.reading_paused {
-            return None;
-        }
-        self.reading_paused = paused;
-        Some(!paused)
-    }
-
-    /// Whether the connections are told to stop reading ([`Self::pace_reading`]).
-    pub(super) fn is_reading_paused(&self) -> bool {
-        self.reading_paused
+    /// Bytes on their way to disk: pieces handed over with [`Next::Store`] and blocks with
+    /// [`Placed::Write`], until they are [`stored`](Self::stored) or
+    /// [`written`](Self::written).
+    pub(super) fn to_disk(&self) -> u64 {
+        self.to_disk
     }
 
     /// Bytes reserved by buffered pieces.
@@ -376,42 +362,6 @@ mod tests {
         }
         assert!(matches!(assembly.complete(first), Next::Store(_)));
         assert!(!assembly.is_backlogged(), "room for a second piece");
-    }
-
-    #[test]
-    fn reading_stops_when_the_backlog_is_full_and_resumes_at_half() {
-        let piece_len = DISK_BACKLOG / 8;
-        let l = Lengths::new(piece_len * 16, piece_len as u32).unwrap();
-        let mut assembly = Assembly::new(l, DISK_BACKLOG * 2);
-        let complete = |assembly: &mut Assembly, index: u32| {
-            let piece = l.piece(index).unwrap();
-            for block in l.blocks(piece) {
-                assembly.place(block, Bytes::new());
-            }
-            assert!(matches!(assembly.complete(piece), Next::Store(_)));
-            assembly.pace_reading()
-        };
-        for index in 0..7 {
-            assert_eq!(complete(&mut assembly, index), None, "piece {index}");
-        }
-        assert_eq!(
-            complete(&mut assembly, 7),
-            Some(false),
-            "the backlog is full"
-        );
-        assert!(assembly.is_reading_paused());
-        // Stored one by one: reading resumes once no more than half is left.
-        let mut resumed_after = None;
-        for index in 0..8 {
-            assembly.stored(l.piece(index).unwrap());
-            if let Some(reading) = assembly.pace_reading() {
-                assert!(reading);
-                resumed_after.get_or_insert(index + 1);
-            }
-        }
-        assert_eq!(resumed_after, Some(4), "half of the backlog written");
-        assert!(!assembly.is_reading_paused());
-        assert_eq!(assembly.pace_reading(), None, "told once");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use super::msg::{
     RequestBlocks, RequestBlocksIn, RequestsReleased, Shutdown,
 };
 use super::{PeerLinks, PieceManager};
-use crate::actors::peer::msg::{SetInterest, SetReading};
+use crate::actors::peer::msg::SetInterest;
 
 impl Handler<PeerJoined> for PieceManager {
     type Result = ();
@@ -19,14 +19,11 @@ impl Handler<PeerJoined> for PieceManager {
         if self.picker.is_interesting(msg.key) {
             msg.interest.do_send(SetInterest { interested: true });
         }
-        if self.assembly.is_reading_paused() {
-            msg.reading.do_send(SetReading { reading: false });
-        }
         let links = PeerLinks {
             interest: msg.interest,
             cancel: msg.cancel,
             work: msg.work,
-            reading: msg.reading,
+            resume: msg.resume,
         };
         self.peers.insert(msg.key, links);
     }

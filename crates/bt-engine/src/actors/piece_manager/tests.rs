@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use actix::{Actor, Addr, Context, Handler, Recipient, ResponseFuture};
 use bt_proto::bitfield::Bitfield;
-use bt_proto::geometry::{BlockRef, Lengths};
+use bt_proto::geometry::{BLOCK_LEN, BlockRef, Lengths};
 use bytes::Bytes;
 use tempfile::TempDir;
 
@@ -30,6 +30,8 @@ pub(super) struct Fixture {
     pub(super) lengths: Lengths,
     disk: Addr<DiskWriter>,
     pub(super) manager: Addr<PieceManager>,
+    /// What the manager shares with its connections.
+    pub(super) backlog: DiskBacklog,
     pub(super) supervisor: tokio::sync::mpsc::UnboundedReceiver<Seen>,
 }
 
@@ -85,11 +87,13 @@ fn fixture_on(
     )
     .unwrap();
     let links = disk_links(&disk);
+    let backlog = disk_backlog(&lengths);
     let manager = PieceManager::new(PieceManagerSetup {
         picker: Box::new(picker),
         hashes: Arc::from(info.pieces.clone()),
         lengths,
         buffer_limit,
+        backlog: backlog.clone(),
         outputs: PieceManagerOutputs {
             store: links.store,
             write: links.write,
@@ -108,6 +112,7 @@ fn fixture_on(
         lengths,
         disk,
         manager,
+        backlog,
         supervisor,
     }
 }
@@ -124,7 +129,7 @@ pub(super) fn join(f: &Fixture, key: u64) -> tokio::sync::mpsc::UnboundedReceive
         interest: peer.clone().recipient(),
         cancel: peer.clone().recipient(),
         work: peer.clone().recipient(),
-        reading: peer.recipient(),
+        resume: peer.recipient(),
     });
     rx
 }
@@ -145,12 +150,16 @@ pub(super) fn bytes_of(f: &Fixture, block: &BlockRef) -> Bytes {
     Bytes::copy_from_slice(&f.data[start..start + block.len as usize])
 }
 
-/// What a connection does with the blocks it received in one turn.
-pub(super) fn deliver(f: &Fixture, key: u64, blocks: Vec<(BlockRef, Bytes)>) {
+/// What a connection does with the blocks it received in one turn: counts them in the
+/// backlog, hands them over, and says whether it may go on reading.
+pub(super) fn deliver(f: &Fixture, key: u64, blocks: Vec<(BlockRef, Bytes)>) -> bool {
+    let bytes = blocks.iter().map(|(_, data)| data.len() as u64).sum();
+    let reading = f.backlog.hand_over(bytes);
     f.manager.do_send(BlocksReceived {
         key: PeerKey(key),
         blocks,
     });
+    reading
 }
 
 pub(super) async fn ask(f: &Fixture, key: u64, max: usize) -> Vec<BlockRef> {
@@ -428,30 +437,28 @@ async fn pieces_waiting_for_the_disk_hold_back_work_until_it_catches_up() {
 }
 
 #[actix::test]
-async fn connections_stop_reading_while_the_disk_is_behind() {
+async fn connections_stop_reading_while_the_disk_is_behind_and_resume_when_it_catches_up() {
     let (mut f, open, pieces) = gated_fixture();
     let mut peer = join_seed(&f, 1).await;
     let blocks = ask(&f, 1, pieces * 2).await;
-    deliver(
-        &f,
-        1,
-        blocks.iter().map(|b| (*b, bytes_of(&f, b))).collect(),
-    );
-    assert_eq!(
-        next_matching(&mut peer, |s| matches!(s, Seen::Reading(_))).await,
-        Seen::Reading(false),
-        "the backlog is full: the blocks requested must wait in the socket"
-    );
-    // A connection that joins meanwhile is told at once.
-    let mut late = join(&f, 2);
-    assert_eq!(
-        next_matching(&mut late, |s| matches!(s, Seen::Reading(_))).await,
-        Seen::Reading(false)
-    );
+    let mut stopped = None;
+    for (turn, block) in blocks.iter().enumerate() {
+        if !deliver(&f, 1, vec![(*block, bytes_of(&f, block))]) {
+            stopped = Some(turn + 1);
+            break;
+        }
+    }
+    let limit = f.backlog.limit();
+    let turns = (limit / u64::from(BLOCK_LEN)) as usize;
+    assert_eq!(stopped, Some(turns), "stopped at the backlog's limit");
+    // Handled, the blocks leave the count, and the pieces they completed join it: the disk
+    // has them all, and holds them.
+    assert!(ask(&f, 1, 1).await.is_empty(), "the disk is behind");
+    assert_eq!(f.backlog.bytes(), limit, "{} pieces on their way", pieces);
     open.send(true).unwrap();
     assert_eq!(
-        next_matching(&mut peer, |s| matches!(s, Seen::Reading(_))).await,
-        Seen::Reading(true),
+        next_matching(&mut peer, |s| matches!(s, Seen::ResumeReading)).await,
+        Seen::ResumeReading,
         "read again once the disk caught up"
     );
     let mut verified = 0;
@@ -460,10 +467,7 @@ async fn connections_stop_reading_while_the_disk_is_behind() {
             verified += 1;
         }
     }
-    assert_eq!(
-        next_matching(&mut late, |s| matches!(s, Seen::Reading(_))).await,
-        Seen::Reading(true)
-    );
+    assert_eq!(f.backlog.bytes(), 0, "everything written");
 }
 
 #[actix::test]
