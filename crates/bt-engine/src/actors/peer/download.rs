@@ -57,7 +57,14 @@ impl PeerSession {
 
     /// Keeps a received block for the piece manager; every block received in this turn goes
     /// to it in one message once the turn is over (`hand_over_blocks`).
+    /// The block counts in the torrent's disk backlog from now on; if that brings it to its
+    /// limit, the connection stops reading (the rest of this turn included) until told
+    /// `ResumeReading`.
     fn on_block(&mut self, ctx: &mut Context<Self>, block: BlockRef, data: Bytes) {
+        if !self.links.manager.backlog.received(data.len() as u64) {
+            trace!(parent: &self.span, "the disk is behind: reads stop");
+            self.reader.gate.set_closed(true);
+        }
         self.received.push((block, data));
         if self.blocks_scheduled {
             return;
@@ -71,18 +78,11 @@ impl PeerSession {
 
     /// Sends the blocks received so far to the piece manager, in one message. `do_send`, so
     /// they keep their place among this connection's other messages to it (`PeerLeft` last).
-    /// They are counted in the torrent's disk backlog first; if that brings it to its limit,
-    /// the connection stops reading until told `ResumeReading`.
     pub(super) fn hand_over_blocks(&mut self) {
         if self.received.is_empty() {
             return;
         }
         let blocks = std::mem::take(&mut self.received);
-        let bytes = blocks.iter().map(|(_, data)| data.len() as u64).sum();
-        if !self.links.manager.backlog.hand_over(bytes) {
-            trace!(parent: &self.span, "the disk is behind: reads stop");
-            self.reader.gate.set_closed(true);
-        }
         let key = self.key;
         self.links
             .manager

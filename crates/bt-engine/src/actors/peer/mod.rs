@@ -40,7 +40,7 @@
 //! Download: the connection holds no block past the end of the turn that read it, and it
 //! receives only what it requested (`max_requests` at most outstanding); it requests more
 //! only as the piece manager hands out blocks, which it stops doing while the disk is
-//! behind (see the piece manager). The blocks it hands over count in the torrent's
+//! behind (see the piece manager). The blocks it reads count in the torrent's
 //! [`DiskBacklog`](crate::actors::piece_manager::DiskBacklog) until the piece manager has
 //! handled them and the disk has written them; when they bring it to its limit, the
 //! connection stops reading from its socket (its frame stream is behind a [`ReadGate`])

@@ -2,15 +2,16 @@
 //! counted together by its connections and its piece manager, so a connection stops reading
 //! its socket the moment the disk is too far behind.
 //!
-//! A connection adds the blocks of a turn as it hands them to the piece manager; the piece
-//! manager takes them off once it has handled them, and counts instead what it sent to the
+//! A connection adds each block as it reads it (the blocks of a turn go to the piece manager
+//! together at its end); the piece manager takes them off once it has handled them, and counts instead what it sent to the
 //! disk (pieces to store, blocks to write) until the disk is done with it. So the count is
-//! what sits in the piece manager's mailbox plus what is on its way to disk: memory that
-//! only the disk's progress frees. (Pieces still being received are not counted: they are
+//! what connections and the piece manager's mailbox hold plus what is on its way to disk:
+//! memory that only the disk's progress frees. (Pieces still being received are not counted: they are
 //! capped by the buffer limit and the picker, and only more reading completes them.)
 //!
-//! A connection whose hand-over brings the count to the limit stops reading (its frame
-//! stream is behind a [`ReadGate`](crate::peer::ReadGate)): the blocks it requested wait in
+//! A connection whose block brings the count to the limit stops reading at once (its frame
+//! stream is behind a [`ReadGate`](crate::peer::ReadGate)), so no connection reads more
+//! than a block past the limit: the blocks it requested wait in
 //! the kernel's socket buffer and TCP slows the sender. The piece manager, when the count
 //! falls to half the limit, tells the connections that stopped to read again. The
 //! connection decides for itself, without waiting for the piece manager, because the piece
@@ -31,8 +32,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 pub struct DiskBacklog(Arc<Shared>);
 
 struct Shared {
-    /// Bytes handed to the piece manager and not handled yet, plus bytes on their way to
-    /// disk.
+    /// Bytes of blocks read and not handled by the piece manager yet, plus bytes on their way
+    /// to disk.
     bytes: AtomicU64,
     /// From this many bytes on, connections stop reading.
     limit: u64,
@@ -50,10 +51,10 @@ impl DiskBacklog {
         }))
     }
 
-    /// The connections' side: `bytes` of blocks are handed to the piece manager (count them
-    /// before sending them). Returns whether the connection may go on reading; if not, it
-    /// must stop until told to read again.
-    pub fn hand_over(&self, bytes: u64) -> bool {
+    /// The connections' side: a block of `bytes` was read, for the piece manager (count it
+    /// before sending it there). Returns whether the connection may go on reading; if not,
+    /// it must stop until told to read again.
+    pub fn received(&self, bytes: u64) -> bool {
         let shared = &self.0;
         let count = shared.bytes.fetch_add(bytes, Ordering::SeqCst) + bytes;
         if count < shared.limit {
@@ -112,8 +113,8 @@ mod tests {
     #[test]
     fn a_connection_stops_at_the_limit_and_is_woken_once_at_half() {
         let backlog = DiskBacklog::new(100);
-        assert!(backlog.hand_over(60));
-        assert!(!backlog.hand_over(40), "the limit reached");
+        assert!(backlog.received(60));
+        assert!(!backlog.received(40), "the limit reached");
         assert!(!backlog.release(10), "90 left: still behind");
         backlog.add(20);
         assert_eq!(backlog.bytes(), 110);
@@ -126,19 +127,19 @@ mod tests {
     #[test]
     fn nobody_is_woken_when_nobody_stopped() {
         let backlog = DiskBacklog::new(100);
-        assert!(backlog.hand_over(99));
+        assert!(backlog.received(99));
         assert!(!backlog.release(99));
     }
 
     #[test]
     fn a_connection_that_finds_the_count_down_again_does_not_stop() {
         let backlog = DiskBacklog::new(100);
-        assert!(backlog.hand_over(50));
+        assert!(backlog.received(50));
         // Another connection crosses the limit...
-        assert!(!backlog.hand_over(50));
-        // ...and the piece manager catches up before the next one hands over.
+        assert!(!backlog.received(50));
+        // ...and the piece manager catches up before the next block is read.
         assert!(backlog.release(100));
-        assert!(backlog.hand_over(10));
+        assert!(backlog.received(10));
     }
 
     #[test]
@@ -151,7 +152,7 @@ mod tests {
 
     #[test]
     fn connections_and_the_piece_manager_on_other_threads_never_lose_a_wake_up() {
-        // Two connections hand over and stop as the limit says; the piece manager releases
+        // Two connections read blocks and stop as the limit says; the piece manager releases
         // what they handed over and wakes them. A connection that stopped must always be
         // woken (or must have found the count down itself), or it would wait forever.
         let backlog = DiskBacklog::new(64);
@@ -169,7 +170,7 @@ mod tests {
                         // Like an actor: wake-ups that came while reading are handled between
                         // turns, as nothing to do.
                         while wake.try_recv().is_ok() {}
-                        let reading = backlog.hand_over(8);
+                        let reading = backlog.received(8);
                         tx.send((id, 8)).unwrap();
                         if !reading {
                             wake.recv_timeout(std::time::Duration::from_secs(10))

@@ -29,7 +29,8 @@
 //! While 8 MiB (or two pieces) are on their way to disk (pieces to store, blocks to write),
 //! [`msg::RequestBlocks`] and [`msg::RequestBlocksIn`] hand out nothing. The same bytes, with
 //! the blocks handed over and not handled yet, make the torrent's [`DiskBacklog`], which the
-//! connections count too: one whose blocks bring it to 8 MiB stops reading its socket, so
+//! connections count too, each block as they read it: one whose block brings it to 8 MiB
+//! stops reading its socket, so
 //! the blocks already requested wait in the kernel, not here (nor in this actor's mailbox),
 //! until half of that is written and it is told `ResumeReading`. So a slow disk (or a slow
 //! piece manager) slows the peers, and memory holds no more than the pieces being received
@@ -152,7 +153,7 @@ pub struct PieceManagerLink {
     pub received: Recipient<BlocksReceived>,
     /// [`RequestsReleased`].
     pub released: Recipient<RequestsReleased>,
-    /// Counted with the piece manager: the connection adds the blocks it hands over, and
+    /// Counted with the piece manager: the connection adds each block it reads, and
     /// stops reading while it is full.
     pub backlog: DiskBacklog,
 }

@@ -154,7 +154,7 @@ pub(super) fn bytes_of(f: &Fixture, block: &BlockRef) -> Bytes {
 /// backlog, hands them over, and says whether it may go on reading.
 pub(super) fn deliver(f: &Fixture, key: u64, blocks: Vec<(BlockRef, Bytes)>) -> bool {
     let bytes = blocks.iter().map(|(_, data)| data.len() as u64).sum();
-    let reading = f.backlog.hand_over(bytes);
+    let reading = f.backlog.received(bytes);
     f.manager.do_send(BlocksReceived {
         key: PeerKey(key),
         blocks,
