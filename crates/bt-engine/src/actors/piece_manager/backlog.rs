@@ -143,6 +143,18 @@ mod tests {
     }
 
     #[test]
+    fn a_torrent_backlog_follows_the_setting_but_holds_two_pieces() {
+        let small = bt_proto::geometry::Lengths::new(100 << 20, 1 << 20).unwrap();
+        assert_eq!(super::super::disk_backlog(&small, 4 << 20).limit(), 4 << 20);
+        assert_eq!(super::super::disk_backlog(&small, 0).limit(), 2 << 20);
+        let large = bt_proto::geometry::Lengths::new(100 << 20, 16 << 20).unwrap();
+        assert_eq!(
+            super::super::disk_backlog(&large, 8 << 20).limit(),
+            32 << 20
+        );
+    }
+
+    #[test]
     fn the_count_never_wraps_below_zero() {
         let backlog = DiskBacklog::new(100);
         backlog.add(10);

@@ -26,7 +26,7 @@
 //! never names the connection or supervisor types.
 //!
 //! # Backpressure
-//! While 8 MiB (or two pieces) are on their way to disk (pieces to store, blocks to write),
+//! While 8 MiB (`disk_backlog`, or two pieces) are on their way to disk (pieces to store, blocks to write),
 //! [`msg::RequestBlocks`] and [`msg::RequestBlocksIn`] hand out nothing. The same bytes, with
 //! the blocks handed over and not handled yet, make the torrent's [`DiskBacklog`], which the
 //! connections count too, each block as they read it: one whose block brings it to 8 MiB
@@ -75,6 +75,7 @@ use crate::actors::supervisor::msg::{DiskFailed, PieceFailed, PieceVerified};
 use crate::choker::PeerKey;
 use crate::picker::PiecePicker;
 use assembly::Assembly;
+pub use assembly::DEFAULT_DISK_BACKLOG;
 pub use backlog::DiskBacklog;
 use msg::{
     BitfieldReceived, BlocksReceived, HaveAllReceived, HaveReceived, PeerJoined, PeerLeft,
@@ -114,7 +115,8 @@ pub struct PieceManagerSetup {
     /// Bytes of pieces kept in memory until complete (see the module docs); 0 writes every
     /// block through. [`DEFAULT_BUFFER_LIMIT`] unless configured.
     pub buffer_limit: u64,
-    /// Counted with the connections, which are given the same ([`disk_backlog`]).
+    /// Counted with the connections, which are given the same ([`disk_backlog`]); its limit
+    /// is also the one from which no more blocks are handed out.
     pub backlog: DiskBacklog,
     /// Where results go.
     pub outputs: PieceManagerOutputs,
@@ -125,10 +127,11 @@ pub struct PieceManagerSetup {
 }
 
 /// The [`DiskBacklog`] for a torrent of `lengths`, to share between its piece manager and
-/// its connections: connections stop reading at 8 MiB (or two pieces) not yet handled or
-/// on their way to disk, the mark from which the piece manager hands out no more blocks.
-pub fn disk_backlog(lengths: &Lengths) -> DiskBacklog {
-    DiskBacklog::new(assembly::backlog_limit(lengths))
+/// its connections: connections stop reading at `bytes` (the setting `disk_backlog`, or two
+/// pieces if that is more) not yet handled or on their way to disk, the mark from which the
+/// piece manager hands out no more blocks.
+pub fn disk_backlog(lengths: &Lengths, bytes: u64) -> DiskBacklog {
+    DiskBacklog::new(assembly::backlog_limit(lengths, bytes))
 }
 
 /// How a connection talks to the piece manager (the real one or a stub): its recipients and
@@ -224,7 +227,7 @@ impl PieceManager {
             hashes: setup.hashes,
             outputs: setup.outputs,
             peers: HashMap::new(),
-            assembly: Assembly::new(setup.lengths, setup.buffer_limit),
+            assembly: Assembly::new(setup.lengths, setup.buffer_limit, setup.backlog.limit()),
             backlog: setup.backlog,
             starved: HashSet::new(),
             span: setup.span,

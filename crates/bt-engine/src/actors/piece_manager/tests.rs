@@ -11,7 +11,6 @@ use bt_proto::geometry::{BLOCK_LEN, BlockRef, Lengths};
 use bytes::Bytes;
 use tempfile::TempDir;
 
-use super::assembly::DISK_BACKLOG;
 use super::msg::*;
 use super::*;
 use crate::actors::disk::{DiskError, DiskWriter, ReadBlock, StorePiece, VerifyPiece, WriteBlock};
@@ -87,7 +86,7 @@ fn fixture_on(
     )
     .unwrap();
     let links = disk_links(&disk);
-    let backlog = disk_backlog(&lengths);
+    let backlog = disk_backlog(&lengths, DEFAULT_DISK_BACKLOG);
     let manager = PieceManager::new(PieceManagerSetup {
         picker: Box::new(picker),
         hashes: Arc::from(info.pieces.clone()),
@@ -318,7 +317,7 @@ async fn a_failed_store_or_write_is_a_disk_error_for_the_supervisor() {
 #[actix::test]
 async fn a_disk_that_falls_behind_gets_no_more_work() {
     // Blocks written through, and the disk never answers.
-    let blocks_in_backlog = (DISK_BACKLOG / 16_384) as usize;
+    let blocks_in_backlog = (DEFAULT_DISK_BACKLOG / 16_384) as usize;
     let len = (blocks_in_backlog + 10) * 16_384;
     let held = BrokenDisk { hold: true }.start();
     let config = PickerConfig {
@@ -390,7 +389,7 @@ impl Handler<VerifyPiece> for GatedDisk {
 /// Pieces kept in memory, as many as fill the disk's backlog and two more, going to a disk
 /// that waits until the returned gate opens (`send(true)`); that many pieces too.
 pub(super) fn gated_fixture() -> (Fixture, tokio::sync::watch::Sender<bool>, usize) {
-    let pieces = (DISK_BACKLOG / u64::from(PIECE)) as usize;
+    let pieces = (DEFAULT_DISK_BACKLOG / u64::from(PIECE)) as usize;
     let len = (pieces + 2) * PIECE as usize;
     let (open, gate) = tokio::sync::watch::channel(false);
     let config = PickerConfig {

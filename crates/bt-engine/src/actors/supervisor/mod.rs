@@ -367,7 +367,7 @@ impl TorrentSupervisor {
             .sum();
         self.have = have;
         let complete = self.is_complete();
-        let backlog = piece_manager::disk_backlog(&self.lengths);
+        let backlog = piece_manager::disk_backlog(&self.lengths, self.config.disk_backlog);
         let manager = self.start_manager(ctx, &disk, &backlog);
         let choker = self.start_choker(complete);
         let announcer = self.start_announcer(ctx);
