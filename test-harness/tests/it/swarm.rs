@@ -93,6 +93,25 @@ async fn one_seeder_one_leecher_writing_every_block_through() {
     swarm.shutdown().await.unwrap();
 }
 
+/// With the smallest disk backlog (two pieces), the leecher's connection stops reading from
+/// its socket whenever two pieces wait for the disk and resumes when one is written, over and
+/// over: the download completes all the same, with three leechers sharing the seeder.
+#[actix::test]
+async fn leechers_with_the_smallest_disk_backlog_complete() {
+    logs();
+    let mut leecher = Swarm::test_config();
+    leecher.disk_backlog = 0;
+    let spec = PayloadSpec::single_file("paced.bin", 6 << 20).with_piece_length(64 * 1024);
+    let mut builder = Swarm::builder().payload(spec, 5).seeders(1).leechers(3);
+    for index in 0..3 {
+        builder = builder.leecher_config(index, leecher.clone());
+    }
+    let swarm = builder.build().await.unwrap();
+    swarm.wait_complete(TIMEOUT).await.unwrap();
+    swarm.check_leecher_files().unwrap();
+    swarm.shutdown().await.unwrap();
+}
+
 /// 64 MiB in 256 KiB pieces from a seeder that has finished its check to a new leecher;
 /// prints the rate (the figure in docs/ARCHITECTURE.md). `BT_BENCH_MIB` changes the size for
 /// measurements in release builds; `BT_BENCH_LIMIT` (bytes per second) sets the seeder's

@@ -7,7 +7,8 @@ use actix::{Actor, Context, Handler, MessageResult};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use crate::actors::peer::msg::{
-    CancelBlocks, Choke, Disconnect, GetChokeInfo, Have, SetInterest, Unchoke, WorkAvailable,
+    CancelBlocks, Choke, Disconnect, GetChokeInfo, Have, ResumeReading, SetInterest, Unchoke,
+    WorkAvailable,
 };
 use crate::actors::supervisor::msg::{DiskFailed, PieceFailed, PieceVerified};
 use crate::choker::{ChokePeer, PeerKey};
@@ -21,6 +22,7 @@ pub(crate) enum Seen {
     Interest(bool),
     Cancel(CancelBlocks),
     Work,
+    ResumeReading,
     Choke,
     Unchoke,
     Have(Have),
@@ -75,6 +77,7 @@ macro_rules! record {
 record!(SetInterest, |m, _me| Seen::Interest(m.interested));
 record!(CancelBlocks, |m, _me| Seen::Cancel(m));
 record!(WorkAvailable, |_m, _me| Seen::Work);
+record!(ResumeReading, |_m, _me| Seen::ResumeReading);
 record!(Choke, |_m, me| {
     me.info.choked_by_us = true;
     Seen::Choke

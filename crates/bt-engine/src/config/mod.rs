@@ -75,6 +75,13 @@ pub struct EngineConfig {
     /// Pieces that find it full are written block by block and hashed by reading them back.
     /// 0 writes every block through.
     pub piece_buffer_limit: u64,
+    /// Bytes of a torrent's received blocks that only the disk can free (pieces being hashed
+    /// and written, and blocks read but not handled yet) beyond which no more blocks are
+    /// requested and every connection stops reading from its socket until half of it is
+    /// written: with the pieces being received, what a download holds in memory. At least two
+    /// pieces, whatever this says. Less saves memory and costs speed when the disk stalls
+    /// (measured on a 2-core machine: 4 MiB about 5% slower than 8, 2 MiB a fifth).
+    pub disk_backlog: u64,
     /// How often the supervisor retries known peers it is not connected to, and how long a
     /// failed address waits (doubled per failure) before it is tried again.
     pub redial_interval_ms: u64,
@@ -113,6 +120,7 @@ impl Default for EngineConfig {
             arbiters: 0,
             disk_threads: 0,
             piece_buffer_limit: crate::actors::piece_manager::DEFAULT_BUFFER_LIMIT,
+            disk_backlog: crate::actors::piece_manager::DEFAULT_DISK_BACKLOG,
             redial_interval_ms: 2_000,
             stats_interval_ms: 500,
             upload_limit: 0,

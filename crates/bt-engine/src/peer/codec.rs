@@ -7,7 +7,7 @@
 //! message and re-encoded, so the copy into the write buffer is the only one on the upload path.
 
 use bt_proto::geometry::{BlockRef, PieceIndex};
-use bt_proto::wire::{DecoderConfig, MessageDecoder, PeerMessage, encode_piece_header};
+use bt_proto::wire::{DecoderConfig, Frame, MessageDecoder, PeerMessage, encode_piece_header};
 use bytes::{Bytes, BytesMut};
 use tokio_util::codec::{Decoder, Encoder};
 
@@ -81,14 +81,21 @@ impl Decoder for PeerCodec {
     type Error = PeerError;
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<PeerMessage>, PeerError> {
-        let frame = self.decoder.decode(src)?;
-        if frame.is_none()
-            && let Some(buffers) = &self.buffers
-        {
-            // The reader needs more bytes: make sure there is room for them.
-            buffers.refresh(src);
+        match self.decoder.next_frame(src)? {
+            Frame::Message(message) => Ok(Some(message)),
+            Frame::Incomplete { missing } => {
+                // The reader needs more bytes: first a recycled buffer if this one is nearly
+                // full (growing it here would allocate a new one beside the pool, since the
+                // frames sliced from it are still alive), then room for the whole frame.
+                if let Some(buffers) = &self.buffers {
+                    buffers.refresh(src, missing.unwrap_or(1));
+                }
+                if let Some(missing) = missing {
+                    src.reserve(missing);
+                }
+                Ok(None)
+            }
         }
-        Ok(frame)
     }
 }
 
@@ -295,6 +302,49 @@ mod tests {
         for (message, expected) in kept.iter().zip(blocks.iter().step_by(3)) {
             assert_eq!(message, expected, "a kept block is never overwritten");
         }
+    }
+
+    #[tokio::test]
+    async fn blocks_are_read_into_the_pools_buffers_only() {
+        // Blocks kept for a while, as a piece being assembled keeps them: the buffer they
+        // were read into is still in use when it fills up, and the next frame must go to a
+        // buffer of the pool, never to one the decoder or the reader allocates beside it.
+        let mut frames = BytesMut::new();
+        for i in 0..64u32 {
+            let block = PeerMessage::Piece {
+                piece: i,
+                offset: 0,
+                data: Bytes::from(vec![i as u8; 16_384]),
+            };
+            PeerCodec::default()
+                .encode(block, &mut frames)
+                .expect("encode");
+        }
+        let (mut ours, theirs) = tokio::io::duplex(70_000);
+        let writer = tokio::spawn(async move {
+            ours.write_all(&frames).await.expect("write");
+            ours.shutdown().await.expect("shutdown");
+        });
+        let pool = ReadBufferPool::new(64 * 1024);
+        let codec = PeerCodec::default().with_read_buffers(pool.clone());
+        let mut read = FramedRead::with_capacity(theirs, codec, 64 * 1024);
+        // The reader's first buffer is its own; every buffer after it comes from the pool.
+        let mut first_buffer = true;
+        let mut kept = std::collections::VecDeque::new();
+        while let Some(item) = poll_fn(|cx| Pin::new(&mut read).poll_next(cx)).await {
+            let Ok(PeerMessage::Piece { data, .. }) = item else {
+                panic!("not a block: {item:?}");
+            };
+            let pooled = pool.allocated_here(&data);
+            assert!(pooled || first_buffer, "a block outside the pool's buffers");
+            first_buffer &= !pooled;
+            kept.push_back(data);
+            if kept.len() > 8 {
+                kept.pop_front();
+            }
+        }
+        writer.await.expect("writer task");
+        assert!(!first_buffer, "the pool was never used");
     }
 
     #[tokio::test]

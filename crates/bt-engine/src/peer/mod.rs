@@ -35,6 +35,8 @@
 //! - `handshake`: [`outgoing_handshake`], [`incoming_handshake`].
 //! - `rate`: [`RateMeter`], bytes per second over a sliding window.
 //! - `read_buffers`: [`ReadBufferPool`], a connection's read buffers, recycled.
+//! - `read_gate`: [`ReadGate`] and [`Gated`], which stop a connection's reads while the disk
+//!   is behind.
 //! - [`pipeline`]: the outstanding requests and the bandwidth-delay sizing (its module docs give
 //!   the formula).
 //! - `state`: [`PeerState`], [`Negotiated`], [`PeerStats`].
@@ -51,6 +53,7 @@ mod handshake;
 pub mod pipeline;
 mod rate;
 mod read_buffers;
+mod read_gate;
 mod state;
 
 pub use codec::{OutgoingBlock, PeerCodec};
@@ -61,6 +64,7 @@ pub use extensions::{ExtensionConfig, ExtensionEvent, ExtensionState};
 pub use handshake::{Handshakes, incoming_handshake, outgoing_handshake};
 pub use rate::RateMeter;
 pub use read_buffers::ReadBufferPool;
+pub use read_gate::{Gated, ReadGate};
 pub use state::{Negotiated, PeerState, PeerStats, wire_request};
 
 #[cfg(doc)]

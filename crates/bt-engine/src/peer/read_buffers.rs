@@ -42,15 +42,26 @@ impl ReadBufferPool {
         Self(Arc::new(Mutex::new(ReadBuffers::new(len))))
     }
 
-    /// Swaps a read buffer with little room left for a spare (see the module docs).
-    pub(super) fn refresh(&self, buffer: &mut BytesMut) {
-        self.lock().refresh(buffer);
+    /// Swaps a read buffer with too little room left for a spare, when the reader needs at
+    /// least `missing` more bytes (see the module docs).
+    pub(super) fn refresh(&self, buffer: &mut BytesMut, missing: usize) {
+        self.lock().refresh(buffer, missing);
     }
 
     /// Gives back to the allocator the retired buffers no frame uses any more beyond the
     /// spares kept, and every spare if nothing was read since the last trim.
     pub fn trim(&self) {
         self.lock().trim();
+    }
+
+    /// Whether `bytes` lie inside a buffer this pool allocated or reclaimed.
+    #[cfg(test)]
+    pub(super) fn allocated_here(&self, bytes: &[u8]) -> bool {
+        let start = bytes.as_ptr() as usize;
+        self.lock()
+            .allocated
+            .iter()
+            .any(|&(at, len)| start >= at && start + bytes.len() <= at + len)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, ReadBuffers> {
@@ -74,6 +85,10 @@ struct ReadBuffers {
     spare: Vec<BytesMut>,
     /// A buffer was swapped since the last trim.
     busy: bool,
+    /// The start and length of every buffer this pool allocated or reclaimed, for tests to
+    /// check where frames were read.
+    #[cfg(test)]
+    allocated: Vec<(usize, usize)>,
 }
 
 impl ReadBuffers {
@@ -84,15 +99,20 @@ impl ReadBuffers {
             retired: VecDeque::new(),
             spare: Vec::new(),
             busy: false,
+            #[cfg(test)]
+            allocated: Vec::new(),
         }
     }
 
     /// Swaps `buffer` for a spare if less than an eighth of it is free (reads into less
-    /// would be small and many), moving the bytes not decoded yet (a partial frame) along;
-    /// call it when the decoder needs more bytes. A partial frame of half a buffer or more
-    /// (a large bitfield) stays, for the buffer to grow around it.
-    fn refresh(&mut self, buffer: &mut BytesMut) {
-        if buffer.capacity() - buffer.len() >= self.len / 8 || buffer.len() >= self.len / 2 {
+    /// would be small and many) or too little for the `missing` bytes of the frame being
+    /// read, moving the bytes not decoded yet (a partial frame) along; call it when the
+    /// decoder needs more bytes, before anything grows the buffer (growing a buffer whose
+    /// frames are alive allocates a new one beside the pool). A partial frame of half a
+    /// buffer or more (a large bitfield) stays, for the buffer to grow around it.
+    fn refresh(&mut self, buffer: &mut BytesMut, missing: usize) {
+        let room = buffer.capacity() - buffer.len();
+        if room >= missing.max(self.len / 8) || buffer.len() >= self.len / 2 {
             return;
         }
         self.busy = true;
@@ -119,9 +139,13 @@ impl ReadBuffers {
     /// A spare buffer: a retired one whose frames are all gone, or a new one.
     fn spare(&mut self) -> BytesMut {
         self.reclaim();
-        self.spare
-            .pop()
-            .unwrap_or_else(|| BytesMut::with_capacity(self.len))
+        self.spare.pop().unwrap_or_else(|| {
+            let buffer = BytesMut::with_capacity(self.len);
+            #[cfg(test)]
+            self.allocated
+                .push((buffer.as_ptr() as usize, buffer.capacity()));
+            buffer
+        })
     }
 
     /// Moves the retired buffers no frame uses any more to the spares, keeping at most
@@ -131,6 +155,9 @@ impl ReadBuffers {
         let mut reclaimed = Vec::new();
         self.retired.retain_mut(|buffer| {
             if buffer.try_reclaim(len) {
+                #[cfg(test)]
+                self.allocated
+                    .push((buffer.as_ptr() as usize, buffer.capacity()));
                 reclaimed.push(std::mem::take(buffer));
                 false
             } else {
@@ -179,7 +206,7 @@ mod tests {
         let (mut buffer, frames) = nearly_full(&mut buffers, 1_000);
         buffer.extend_from_slice(b"partial");
         let first = buffer.as_ptr();
-        buffers.refresh(&mut buffer);
+        buffers.refresh(&mut buffer, 1);
         assert_eq!(&buffer[..], b"partial", "the partial frame moves along");
         assert!(buffer.capacity() >= LEN - 7);
         assert_ne!(buffer.as_ptr(), first);
@@ -198,11 +225,25 @@ mod tests {
     }
 
     #[test]
+    fn a_buffer_too_short_for_the_frame_being_read_is_swapped() {
+        let mut buffers = ReadBuffers::new(LEN);
+        // More than an eighth free, but less than the rest of the frame.
+        let (mut buffer, _frames) = nearly_full(&mut buffers, LEN / 8 + 100);
+        buffer.extend_from_slice(b"head");
+        let before = buffer.as_ptr();
+        buffers.refresh(&mut buffer, LEN / 8 + 1_000);
+        assert_ne!(buffer.as_ptr(), before);
+        assert_eq!(&buffer[..], b"head");
+        assert!(buffer.capacity() - buffer.len() >= LEN / 8 + 1_000);
+        assert_eq!(buffers.retired.len(), 1);
+    }
+
+    #[test]
     fn a_buffer_with_room_stays() {
         let mut buffers = ReadBuffers::new(LEN);
         let (mut buffer, _frames) = nearly_full(&mut buffers, 100_000);
         let before = buffer.as_ptr();
-        buffers.refresh(&mut buffer);
+        buffers.refresh(&mut buffer, 1);
         assert_eq!(buffer.as_ptr(), before);
         assert!(buffers.retired.is_empty());
     }
@@ -213,7 +254,7 @@ mod tests {
         let mut alive = Vec::new();
         for _ in 0..MAX_SPARE + 3 {
             let (mut buffer, frames) = nearly_full(&mut buffers, 1_000);
-            buffers.refresh(&mut buffer);
+            buffers.refresh(&mut buffer, 1);
             alive.push(frames);
         }
         assert_eq!(buffers.retired.len(), MAX_SPARE + 3);
@@ -236,7 +277,7 @@ mod tests {
             let mut buffer = BytesMut::with_capacity(4 * 1024);
             buffer.extend_from_slice(&[1u8; 4 * 1024]);
             held.push(buffer.split().freeze());
-            buffers.refresh(&mut buffer);
+            buffers.refresh(&mut buffer, 1);
         }
         assert_eq!(buffers.retired.len(), MAX_RETIRED);
     }

@@ -58,6 +58,19 @@ impl Default for DecoderConfig {
     }
 }
 
+/// What [`MessageDecoder::next_frame`] found at the front of a receive buffer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Frame {
+    /// A whole frame, now consumed from the buffer.
+    Message(PeerMessage),
+    /// Not a whole frame yet; nothing was consumed or reserved.
+    Incomplete {
+        /// The bytes the frame still needs, once its header (length prefix and id byte) is
+        /// there and checked; `None` before.
+        missing: Option<usize>,
+    },
+}
+
 /// What the first bytes of a frame say about it.
 #[derive(Debug, Clone, Copy)]
 struct FrameHeader {
@@ -102,15 +115,32 @@ impl MessageDecoder {
     /// `buf`'s memory without a copy. An error is fatal for the connection, and the buffer's
     /// contents are then unspecified.
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<PeerMessage>, WireError> {
+        match self.next_frame(buf)? {
+            Frame::Message(message) => Ok(Some(message)),
+            Frame::Incomplete { missing } => {
+                if let Some(missing) = missing {
+                    buf.reserve(missing);
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    /// Decodes one frame from the front of `buf`, like [`Self::decode`], but leaves the
+    /// buffer alone when the frame is not all there: the caller learns how many bytes are
+    /// missing and decides where they go (a reader that recycles its buffers swaps in a fresh
+    /// one rather than have this grow the current one, whose earlier frames are still in use).
+    pub fn next_frame(&mut self, buf: &mut BytesMut) -> Result<Frame, WireError> {
         let Some(header) = self.header(buf)? else {
-            return Ok(None);
+            return Ok(Frame::Incomplete { missing: None });
         };
         if let Some(missing) = header.total.checked_sub(buf.len()).filter(|&n| n > 0) {
-            buf.reserve(missing);
-            return Ok(None);
+            return Ok(Frame::Incomplete {
+                missing: Some(missing),
+            });
         }
         let frame = buf.split_to(header.total).freeze();
-        parse(header, frame).map(Some)
+        parse(header, frame).map(Frame::Message)
     }
 
     /// Decodes one frame from the front of a plain slice, copying the frame once.
@@ -342,6 +372,32 @@ mod tests {
         };
         assert_eq!(decoder.decode(&mut buf), Ok(Some(expected)));
         assert_eq!(&buf[..], &[0, 0]);
+    }
+
+    #[test]
+    fn next_frame_says_what_is_missing_and_leaves_the_buffer_alone() {
+        let mut decoder = MessageDecoder::default();
+        let mut buf = BytesMut::with_capacity(11);
+        buf.extend_from_slice(&[0, 0, 0, 12, 7, 0, 0, 0, 2, 0, 0]);
+        let capacity = buf.capacity();
+        assert_eq!(
+            decoder.next_frame(&mut buf),
+            Ok(Frame::Incomplete { missing: Some(5) })
+        );
+        assert_eq!((buf.len(), buf.capacity()), (11, capacity));
+        let mut header = BytesMut::from(&[0, 0, 0][..]);
+        assert_eq!(
+            decoder.next_frame(&mut header),
+            Ok(Frame::Incomplete { missing: None })
+        );
+        buf.extend_from_slice(&[0x40, 0, b'a', b'b', b'c']);
+        let expected = PeerMessage::Piece {
+            piece: 2,
+            offset: 0x4000,
+            data: Bytes::from_static(b"abc"),
+        };
+        assert_eq!(decoder.next_frame(&mut buf), Ok(Frame::Message(expected)));
+        assert!(buf.is_empty());
     }
 
     #[test]

@@ -33,7 +33,7 @@ pub mod message;
 #[cfg(test)]
 mod tests;
 
-pub use decoder::{DEFAULT_MAX_MESSAGE_LEN, DecoderConfig, MessageDecoder, WireError};
+pub use decoder::{DEFAULT_MAX_MESSAGE_LEN, DecoderConfig, Frame, MessageDecoder, WireError};
 pub use handshake::{Handshake, HandshakeError, PROTOCOL, Reserved};
 pub use message::{
     BlockRequest, LENGTH_PREFIX_LEN, PIECE_HEADER_LEN, PeerMessage, encode_piece_header, id,

@@ -57,7 +57,14 @@ impl PeerSession {
 
     /// Keeps a received block for the piece manager; every block received in this turn goes
     /// to it in one message once the turn is over (`hand_over_blocks`).
+    /// The block counts in the torrent's disk backlog from now on; if that brings it to its
+    /// limit, the connection stops reading (the rest of this turn included) until told
+    /// `ResumeReading`.
     fn on_block(&mut self, ctx: &mut Context<Self>, block: BlockRef, data: Bytes) {
+        if !self.links.manager.backlog.received(data.len() as u64) {
+            trace!(parent: &self.span, "the disk is behind: reads stop");
+            self.reader.gate.set_closed(true);
+        }
         self.received.push((block, data));
         if self.blocks_scheduled {
             return;
@@ -158,15 +165,22 @@ impl PeerSession {
     /// read buffers no longer needed go back to the allocator.
     pub(super) fn on_tick(&mut self, ctx: &mut Context<Self>) {
         let now = Instant::now();
-        if self.state.is_silent(now) {
+        // While we do not read (the disk is behind), the peer's silence and late blocks are
+        // ours, not the peer's.
+        let reading = !self.reader.gate.is_closed();
+        if reading && self.state.is_silent(now) {
             let limit = self.state.config().silence_timeout;
             return self.fail(ctx, PeerError::Silent(limit));
         }
         if self.have.is_complete() && self.state.peer_pieces().is_complete() {
             return self.close(ctx, DisconnectReason::BothSeeds);
         }
-        self.read_buffers.trim();
-        let late = self.state.timed_out_requests(now);
+        self.reader.buffers.trim();
+        let late = if reading {
+            self.state.timed_out_requests(now)
+        } else {
+            Vec::new()
+        };
         for block in &late {
             self.send(ctx, PeerMessage::Cancel(wire_request(*block)));
         }

@@ -8,7 +8,8 @@ use tracing::trace;
 
 use super::PeerSession;
 use super::msg::{
-    CancelBlocks, Choke, Disconnect, GetChokeInfo, Have, SetInterest, Unchoke, WorkAvailable,
+    CancelBlocks, Choke, Disconnect, GetChokeInfo, Have, ResumeReading, SetInterest, Unchoke,
+    WorkAvailable,
 };
 use crate::choker::ChokePeer;
 use crate::peer::PeerError;
@@ -41,6 +42,17 @@ impl StreamHandler<Result<PeerMessage, PeerError>> for PeerSession {
             "the peer closed the connection",
         );
         self.fail(ctx, PeerError::Io(eof));
+    }
+}
+
+impl Handler<ResumeReading> for PeerSession {
+    type Result = ();
+
+    fn handle(&mut self, _: ResumeReading, _: &mut Context<Self>) {
+        if self.reader.gate.is_closed() {
+            trace!(parent: &self.span, "the disk caught up: reads resume");
+            self.reader.gate.set_closed(false);
+        }
     }
 }
 

@@ -9,8 +9,8 @@
 //!
 //! # Messages in and out
 //! In: the peer's frames; the commands of [`msg`] ([`msg::Choke`], [`msg::Unchoke`] from the
-//! choker; [`msg::SetInterest`], [`msg::CancelBlocks`], [`msg::WorkAvailable`] from the piece
-//! manager; [`msg::Have`], [`msg::Disconnect`], [`msg::UpdatePex`] from the supervisor) and
+//! choker; [`msg::SetInterest`], [`msg::CancelBlocks`], [`msg::WorkAvailable`],
+//! [`msg::ResumeReading`] from the piece manager; [`msg::Have`], [`msg::Disconnect`], [`msg::UpdatePex`] from the supervisor) and
 //! the choker's [`msg::GetChokeInfo`].
 //!
 //! Out (all through [`PeerLinks`]; it names no other actor type):
@@ -40,7 +40,13 @@
 //! Download: the connection holds no block past the end of the turn that read it, and it
 //! receives only what it requested (`max_requests` at most outstanding); it requests more
 //! only as the piece manager hands out blocks, which it stops doing while the disk is
-//! behind (see the piece manager).
+//! behind (see the piece manager). The blocks it reads count in the torrent's
+//! [`DiskBacklog`](crate::actors::piece_manager::DiskBacklog) until the piece manager has
+//! handled them and the disk has written them; when they bring it to its limit, the
+//! connection stops reading from its socket (its frame stream is behind a [`ReadGate`])
+//! until the piece manager says [`msg::ResumeReading`], so the blocks already requested wait
+//! in the kernel rather than in memory. Meanwhile its requests do not time out and the
+//! peer is not judged silent.
 //! Upload: at most `max_reads_in_flight` blocks being read from disk, and none while more
 //! than `write_buffer_limit` bytes wait for the socket. Disk reads start at the end of a
 //! turn, so the requests that came in together are read together (adjacent blocks of a piece
@@ -123,6 +129,7 @@ use crate::choker::PeerKey;
 use crate::config::PeerSettings;
 use crate::peer::{
     ExtensionState, Negotiated, PeerCodec, PeerConfig, PeerError, PeerState, ReadBufferPool,
+    ReadGate,
 };
 use crate::shaping::{SessionLimits, Throttle};
 use msg::DisconnectReason;
@@ -166,6 +173,16 @@ pub struct PeerSetup {
     pub extensions: PeerExtensionSetup,
 }
 
+/// The read side of a connection, besides the socket: shared by handle with its frame
+/// stream.
+#[derive(Debug)]
+struct Reader {
+    /// The read buffers the codec recycles; trimmed on every tick.
+    buffers: ReadBufferPool,
+    /// Closed while the torrent's disk backlog is full, until `ResumeReading`.
+    gate: ReadGate,
+}
+
 /// One peer connection; see the module docs.
 #[derive(Debug)]
 pub struct PeerSession {
@@ -179,8 +196,8 @@ pub struct PeerSession {
     /// Our pieces: what we may serve.
     have: Bitfield,
     writer: FrameWriter,
-    /// The read buffers the codec recycles; trimmed on every tick.
-    read_buffers: ReadBufferPool,
+    /// The read side's buffers and gate.
+    reader: Reader,
     links: PeerLinks,
     settings: PeerSettings,
     stats_interval: Duration,
@@ -226,21 +243,19 @@ impl PeerSession {
         setup: PeerSetup,
     ) -> Addr<PeerSession> {
         PeerSession::start_in_arbiter(arbiter, move |ctx| {
-            let buffers = ReadBufferPool::new(READ_BUFFER);
-            let (writer, failure) = match attach(stream, &setup, buffers.clone(), ctx) {
+            let reader = Reader {
+                buffers: ReadBufferPool::new(READ_BUFFER),
+                gate: ReadGate::new(),
+            };
+            let (writer, failure) = match attach(stream, &setup, &reader, ctx) {
                 Ok(half) => (FrameWriter::new(Some(half)), None),
                 Err(e) => (FrameWriter::new(None), Some(PeerExit::Error(e))),
             };
-            PeerSession::new(setup, writer, buffers, failure)
+            PeerSession::new(setup, writer, reader, failure)
         })
     }
 
-    fn new(
-        setup: PeerSetup,
-        writer: FrameWriter,
-        read_buffers: ReadBufferPool,
-        exit: Option<PeerExit>,
-    ) -> Self {
+    fn new(setup: PeerSetup, writer: FrameWriter, reader: Reader, exit: Option<PeerExit>) -> Self {
         let span = tracing::debug_span!(parent: &setup.span, "peer", addr = %setup.addr);
         let now = Instant::now();
         let upload_throttle = Throttle::new(setup.settings.upload_limit, setup.limits.upload, now);
@@ -254,7 +269,7 @@ impl PeerSession {
             extension_setup: setup.extensions,
             have: setup.have,
             writer,
-            read_buffers,
+            reader,
             links: setup.links,
             settings: setup.settings,
             stats_interval: setup.stats_interval,
@@ -364,6 +379,7 @@ impl PeerSession {
             interest: me.clone().recipient(),
             cancel: me.clone().recipient(),
             work: me.clone().recipient(),
+            resume: me.clone().recipient(),
         });
         self.links.choker_joined.do_send(choker::PeerJoined {
             key: self.key,
@@ -396,7 +412,7 @@ impl PeerSession {
 fn attach(
     stream: std::net::TcpStream,
     setup: &PeerSetup,
-    buffers: ReadBufferPool,
+    reader: &Reader,
     ctx: &mut Context<PeerSession>,
 ) -> Result<tokio::net::tcp::OwnedWriteHalf, PeerError> {
     let stream = tokio::net::TcpStream::from_std(stream)?;
@@ -407,8 +423,9 @@ fn attach(
         piece_count: Some(setup.lengths.piece_count()),
         ..DecoderConfig::default()
     })
-    .with_read_buffers(buffers);
-    ctx.add_stream(FramedRead::with_capacity(read, codec, READ_BUFFER));
+    .with_read_buffers(reader.buffers.clone());
+    let frames = FramedRead::with_capacity(read, codec, READ_BUFFER);
+    ctx.add_stream(reader.gate.wrap(frames));
     Ok(write)
 }
 

@@ -4,7 +4,7 @@
 //! # Backpressure
 //! All are small control messages sent with `do_send` (unbounded, but each sender sends at
 //! most one per peer per event: a rechoke, a verified piece, an interest change, a cancel
-//! batch, work after a refusal), except [`GetChokeInfo`], which the choker `send`s and awaits with a timeout.
+//! batch, work after a refusal, the disk caught up), except [`GetChokeInfo`], which the choker `send`s and awaits with a timeout.
 
 use std::sync::Arc;
 
@@ -56,6 +56,13 @@ pub struct SetInterest {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Message)]
 #[rtype(result = "()")]
 pub struct WorkAvailable;
+
+/// The disk caught up (from the piece manager): a connection that stopped reading from its
+/// socket because the torrent's [`DiskBacklog`](crate::actors::piece_manager::DiskBacklog)
+/// was full reads again; to one that did not stop, it means nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Message)]
+#[rtype(result = "()")]
+pub struct ResumeReading;
 
 /// Why we close a connection that did nothing wrong on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

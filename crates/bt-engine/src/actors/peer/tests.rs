@@ -21,8 +21,8 @@ use super::tests_upload::ReadLog;
 use super::*;
 use crate::actors::choker::msg as choker;
 use crate::actors::disk::DiskWriter;
-use crate::actors::piece_manager::PieceManagerLink;
 use crate::actors::piece_manager::msg::*;
+use crate::actors::piece_manager::{DiskBacklog, PieceManagerLink};
 use crate::actors::supervisor::msg::{DiskFailed, ExtensionHandshakeReceived, PeersDiscovered};
 use crate::actors::test_support::TIMEOUT;
 use crate::storage::test_support::{payload, single_file};
@@ -168,6 +168,19 @@ pub(super) async fn fixture_with(
     config: PeerConfig,
     negotiated: Negotiated,
 ) -> Fixture {
+    let backlog = DiskBacklog::new(1 << 30);
+    fixture_on(seeding, settings, config, negotiated, backlog).await
+}
+
+/// [`fixture_with`], the connection counting its blocks in `backlog` (which the stub piece
+/// manager never takes down).
+pub(super) async fn fixture_on(
+    seeding: bool,
+    settings: PeerSettings,
+    config: PeerConfig,
+    negotiated: Negotiated,
+    backlog: DiskBacklog,
+) -> Fixture {
     let dir = TempDir::new().unwrap();
     let data = payload(LEN, 3);
     let info = single_file("f", PIECE, &data);
@@ -210,7 +223,7 @@ pub(super) async fn fixture_with(
         settings,
         stats_interval: Duration::from_millis(100),
         limits: SessionLimits::default(),
-        links: links(&stub, &read_log),
+        links: links(&stub, &read_log, backlog),
         span: Span::none(),
         permit: None,
         alive: None,
@@ -230,9 +243,9 @@ pub(super) async fn fixture_with(
     }
 }
 
-fn links(stub: &Addr<Stub>, reads: &Addr<ReadLog>) -> PeerLinks {
+fn links(stub: &Addr<Stub>, reads: &Addr<ReadLog>, backlog: DiskBacklog) -> PeerLinks {
     PeerLinks {
-        manager: PieceManagerLink::of(stub),
+        manager: PieceManagerLink::of(stub, backlog),
         choker_joined: stub.clone().recipient(),
         choker_left: stub.clone().recipient(),
         choker_interest: stub.clone().recipient(),
@@ -294,9 +307,11 @@ pub(super) async fn event(events: &mut UnboundedReceiver<Event>) -> Event {
         .expect("the stub is alive")
 }
 
-#[actix::test]
-async fn hands_the_blocks_it_requested_to_the_piece_manager_in_batches() {
-    let mut f = fixture(false, PeerSettings::default(), PeerConfig::default()).await;
+/// A fresh connection to a remote seed that unchokes it once it is interested: from here
+/// on, the connection requests blocks. It counts them in `backlog`.
+pub(super) async fn downloading_from_a_seed(backlog: DiskBacklog) -> Fixture {
+    let (settings, config) = (PeerSettings::default(), PeerConfig::default());
+    let mut f = fixture_on(false, settings, config, Negotiated::default(), backlog).await;
     assert!(matches!(event(&mut f.events).await, Event::Joined));
     let full = Bitfield::full(f.lengths.piece_count() as usize);
     send(&mut f.remote, PeerMessage::Bitfield(full.to_bytes().into())).await;
@@ -304,6 +319,12 @@ async fn hands_the_blocks_it_requested_to_the_piece_manager_in_batches() {
     f.session.do_send(SetInterest { interested: true });
     assert_eq!(recv(&mut f.remote).await, PeerMessage::Interested);
     send(&mut f.remote, PeerMessage::Unchoke).await;
+    f
+}
+
+#[actix::test]
+async fn hands_the_blocks_it_requested_to_the_piece_manager_in_batches() {
+    let mut f = downloading_from_a_seed(DiskBacklog::new(1 << 30)).await;
     let total = f
         .lengths
         .pieces()

@@ -1,5 +1,6 @@
-//! A connection's rate limits, against a remote peer played by the test: what it uploads and
-//! what it requests follow `peer.upload_limit` and `peer.download_limit`.
+//! A connection's limits, against a remote peer played by the test: what it uploads and what
+//! it requests follow `peer.upload_limit` and `peer.download_limit`, and it reads nothing
+//! while the torrent's disk backlog is full.
 //!
 //! The assertions are lower bounds on time that the token bucket guarantees (at most
 //! `burst + rate × t` bytes plus one overdrawing block by time `t`), so a slow machine can
@@ -12,8 +13,9 @@ use bt_proto::bitfield::Bitfield;
 use bt_proto::geometry::BLOCK_LEN;
 use bt_proto::wire::{BlockRequest, PeerMessage};
 
-use super::msg::{SetInterest, Unchoke};
-use super::tests::{Event, LEN, event, fixture, recv, send};
+use super::msg::{ResumeReading, SetInterest, Unchoke};
+use super::tests::{Event, LEN, downloading_from_a_seed, event, fixture, recv, send};
+use crate::actors::piece_manager::DiskBacklog;
 use crate::config::PeerSettings;
 use crate::peer::PeerConfig;
 use crate::shaping::default_burst;
@@ -110,4 +112,47 @@ async fn requests_follow_the_connection_download_limit() {
         started.elapsed() >= earliest(total),
         "the whole payload took at least its share of the limit"
     );
+}
+
+#[actix::test]
+async fn a_connection_that_fills_the_disk_backlog_reads_nothing_until_told_to_resume() {
+    // A backlog that one block fills; the stub piece manager never takes it down.
+    let backlog = DiskBacklog::new(u64::from(BLOCK_LEN));
+    let mut f = downloading_from_a_seed(backlog.clone()).await;
+    let mut requests = Vec::new();
+    while requests.len() < 2 {
+        if let PeerMessage::Request(request) = recv(&mut f.remote).await {
+            requests.push(request);
+        }
+    }
+    let (first, second) = (requests[0], requests[1]);
+    f.answer(first.piece, first.offset, first.length).await;
+    let blocks = next_received(&mut f.events).await;
+    assert_eq!(blocks.len(), 1);
+    assert_eq!(
+        backlog.bytes(),
+        u64::from(BLOCK_LEN),
+        "counted as handed over"
+    );
+    // The backlog is full: the next block must stay in the socket.
+    f.answer(second.piece, second.offset, second.length).await;
+    let early = tokio::time::timeout(Duration::from_millis(300), next_received(&mut f.events));
+    assert!(early.await.is_err(), "read with the backlog full");
+    f.session.do_send(ResumeReading);
+    let blocks = next_received(&mut f.events).await;
+    assert_eq!(
+        (blocks[0].0.piece.get(), blocks[0].0.offset),
+        (second.piece, second.offset)
+    );
+}
+
+/// The blocks of the next `Received` event (the other events are skipped).
+async fn next_received(
+    events: &mut tokio::sync::mpsc::UnboundedReceiver<Event>,
+) -> Vec<(bt_proto::geometry::BlockRef, bytes::Bytes)> {
+    loop {
+        if let Event::Received(blocks) = event(events).await {
+            return blocks;
+        }
+    }
 }

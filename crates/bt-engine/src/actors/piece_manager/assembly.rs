@@ -12,9 +12,13 @@
 //! arrives and the piece is hashed by reading it back once its last write is done. The limit
 //! thus bounds memory whatever the piece length, and pieces left partial by departed peers
 //! cannot hold more than it. What is on its way to disk (pieces to store, blocks to write) is
-//! capped too ([`Assembly::is_backlogged`]): beyond [`DISK_BACKLOG`] bytes the piece manager
-//! hands out no more blocks, so a slow disk slows the peers, and memory holds no more than the
-//! pieces being received plus that much.
+//! capped too ([`Assembly::is_backlogged`]): beyond the backlog (`disk_backlog`, 8 MiB by
+//! default, or two pieces) the piece manager
+//! hands out no more blocks, and the connections stop reading from their sockets (see
+//! [`DiskBacklog`](super::DiskBacklog), which counts the same bytes with the blocks not
+//! handled yet), so the blocks already requested wait in the kernel instead of piling up
+//! here. A slow disk slows the peers, and memory holds no more than the pieces being
+//! received plus that much.
 //!
 //! Plain bookkeeping: no actor, no I/O. The picker decides which blocks are new; this only
 //! keeps them, so the two agree as long as every block the picker calls new comes here.
@@ -25,11 +29,17 @@ use std::collections::hash_map::Entry;
 use bt_proto::geometry::{BlockRef, Lengths, PieceIndex};
 use bytes::Bytes;
 
-/// Bytes on their way to disk (pieces to store, blocks to write) from which no more blocks
-/// are handed out, or two pieces if that is more: enough that the disk always has the next
-/// piece and rides out its stalls (measured: at 4 MiB, a fifth slower than without the cap;
-/// at 8 MiB, no slower, and half the memory).
-pub(super) const DISK_BACKLOG: u64 = 8 << 20;
+/// The default `disk_backlog`: bytes on their way to disk (pieces to store, blocks to write)
+/// from which no more blocks are handed out, enough that the disk always has the next piece
+/// and rides out its stalls (measured: at 8 MiB no slower than without a cap, and half the
+/// memory; with the connections stopping to read, 4 MiB about 5% slower, 2 MiB a fifth).
+pub const DEFAULT_DISK_BACKLOG: u64 = 8 << 20;
+
+/// The backlog of a torrent of `lengths` given the setting `disk_backlog`: at least two
+/// pieces, so a piece can be received while the one before is written.
+pub(super) fn backlog_limit(lengths: &Lengths, disk_backlog: u64) -> u64 {
+    disk_backlog.max(2 * u64::from(lengths.default_piece_len()))
+}
 
 /// What to do with a block the picker accepted.
 #[derive(Debug, PartialEq, Eq)]
@@ -82,20 +92,21 @@ pub(super) struct Assembly {
     pieces: HashMap<PieceIndex, Piece>,
     /// Bytes handed to the disk and not yet stored or written.
     to_disk: u64,
-    /// `to_disk` from which the disk is behind: [`DISK_BACKLOG`] or two pieces.
+    /// `to_disk` from which the disk is behind.
     backlog: u64,
 }
 
 impl Assembly {
-    /// An empty assembly for a torrent of `lengths`, buffering at most `limit` bytes of pieces.
-    pub(super) fn new(lengths: Lengths, limit: u64) -> Self {
+    /// An empty assembly for a torrent of `lengths`, buffering at most `limit` bytes of pieces,
+    /// behind from `backlog` bytes on their way to disk.
+    pub(super) fn new(lengths: Lengths, limit: u64, backlog: u64) -> Self {
         Self {
             lengths,
             limit,
             reserved: 0,
             pieces: HashMap::new(),
             to_disk: 0,
-            backlog: DISK_BACKLOG.max(2 * u64::from(lengths.default_piece_len())),
+            backlog,
         }
     }
 
@@ -209,10 +220,17 @@ impl Assembly {
         if failed { Next::Abandon } else { Next::Verify }
     }
 
-    /// [`DISK_BACKLOG`] bytes (or two pieces) or more are on their way to disk: hand out no
+    /// The backlog (or more) is on its way to disk: hand out no
     /// more blocks.
     pub(super) fn is_backlogged(&self) -> bool {
         self.to_disk >= self.backlog
+    }
+
+    /// Bytes on their way to disk: pieces handed over with [`Next::Store`] and blocks with
+    /// [`Placed::Write`], until they are [`stored`](Self::stored) or
+    /// [`written`](Self::written).
+    pub(super) fn to_disk(&self) -> u64 {
+        self.to_disk
     }
 
     /// Bytes reserved by buffered pieces.
@@ -247,7 +265,7 @@ mod tests {
     #[test]
     fn a_buffered_piece_comes_out_whole_and_in_order() {
         let l = lengths();
-        let mut assembly = Assembly::new(l, 1 << 20);
+        let mut assembly = Assembly::new(l, 1 << 20, backlog_limit(&l, DEFAULT_DISK_BACKLOG));
         let (first, second) = (block(&l, 1, 0), block(&l, 1, 1));
         assert_eq!(assembly.place(second, data(&second)), Placed::Buffered);
         assert_eq!(
@@ -271,7 +289,7 @@ mod tests {
     fn pieces_beyond_the_limit_are_written_through_and_verified_after_their_last_write() {
         let l = lengths();
         // Room for one piece (not even for the short last one besides).
-        let mut assembly = Assembly::new(l, 33_000);
+        let mut assembly = Assembly::new(l, 33_000, backlog_limit(&l, DEFAULT_DISK_BACKLOG));
         let a = block(&l, 0, 0);
         assert_eq!(assembly.place(a, data(&a)), Placed::Buffered);
         let (b0, b1) = (block(&l, 2, 0), block(&l, 2, 1));
@@ -296,7 +314,7 @@ mod tests {
     #[test]
     fn a_failed_write_abandons_its_piece() {
         let l = lengths();
-        let mut assembly = Assembly::new(l, 0);
+        let mut assembly = Assembly::new(l, 0, backlog_limit(&l, DEFAULT_DISK_BACKLOG));
         let (b0, b1) = (block(&l, 0, 0), block(&l, 0, 1));
         assembly.place(b0, data(&b0));
         assembly.place(b1, data(&b1));
@@ -308,9 +326,9 @@ mod tests {
     #[test]
     fn what_is_on_its_way_to_disk_caps_the_work_handed_out() {
         // Write-through blocks.
-        let l = Lengths::new(2 * DISK_BACKLOG, 1 << 20).unwrap();
-        let mut assembly = Assembly::new(l, 0);
-        let count = (DISK_BACKLOG / u64::from(BLOCK_LEN)) as usize;
+        let l = Lengths::new(2 * DEFAULT_DISK_BACKLOG, 1 << 20).unwrap();
+        let mut assembly = Assembly::new(l, 0, backlog_limit(&l, DEFAULT_DISK_BACKLOG));
+        let count = (DEFAULT_DISK_BACKLOG / u64::from(BLOCK_LEN)) as usize;
         let blocks: Vec<BlockRef> = l.pieces().flat_map(|p| l.blocks(p)).take(count).collect();
         for block in &blocks {
             assert!(!assembly.is_backlogged());
@@ -320,9 +338,9 @@ mod tests {
         assembly.written(&blocks[0], true);
         assert!(!assembly.is_backlogged());
         // Pieces to store, from the moment they are handed over until they are stored.
-        let piece_len = DISK_BACKLOG / 2;
+        let piece_len = DEFAULT_DISK_BACKLOG / 2;
         let l = Lengths::new(piece_len * 3, piece_len as u32).unwrap();
-        let mut assembly = Assembly::new(l, 1 << 30);
+        let mut assembly = Assembly::new(l, 1 << 30, backlog_limit(&l, DEFAULT_DISK_BACKLOG));
         for index in 0..2 {
             let piece = l.piece(index).unwrap();
             for block in l.blocks(piece) {
@@ -338,8 +356,8 @@ mod tests {
         assembly.stored(l.piece(0).unwrap());
         assert!(!assembly.is_backlogged());
         // Pieces longer than half the backlog: two of them.
-        let l = Lengths::new(DISK_BACKLOG * 3, DISK_BACKLOG as u32).unwrap();
-        let mut assembly = Assembly::new(l, 1 << 30);
+        let l = Lengths::new(DEFAULT_DISK_BACKLOG * 3, DEFAULT_DISK_BACKLOG as u32).unwrap();
+        let mut assembly = Assembly::new(l, 1 << 30, backlog_limit(&l, DEFAULT_DISK_BACKLOG));
         let first = l.piece(0).unwrap();
         for block in l.blocks(first) {
             assembly.place(block, Bytes::new());
@@ -351,7 +369,7 @@ mod tests {
     #[test]
     fn the_limit_is_freed_for_the_next_piece_once_one_is_stored() {
         let l = lengths();
-        let mut assembly = Assembly::new(l, 32_768);
+        let mut assembly = Assembly::new(l, 32_768, backlog_limit(&l, DEFAULT_DISK_BACKLOG));
         let (a, b) = (block(&l, 0, 0), block(&l, 1, 0));
         assert_eq!(assembly.place(a, data(&a)), Placed::Buffered);
         assert!(matches!(assembly.place(b, data(&b)), Placed::Write(..)));

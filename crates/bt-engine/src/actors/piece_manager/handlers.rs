@@ -23,6 +23,7 @@ impl Handler<PeerJoined> for PieceManager {
             interest: msg.interest,
             cancel: msg.cancel,
             work: msg.work,
+            resume: msg.resume,
         };
         self.peers.insert(msg.key, links);
     }

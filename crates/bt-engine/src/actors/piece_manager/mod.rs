@@ -17,7 +17,8 @@
 //!
 //! Out: to each connection's recipients, `SetInterest` (after any event that changes what a
 //! peer can give us) and `CancelBlocks` (endgame copies that arrived elsewhere), by
-//! `do_send`, and `WorkAvailable` to a connection that got no blocks once there may be some;
+//! `do_send`, `WorkAvailable` to a connection that got no blocks once there may be some, and
+//! `ResumeReading` to every connection once the disk caught up after one stopped reading;
 //! to the disk pool, by `send().await`: `StorePiece` (a complete piece kept in
 //! memory: hashed, written if good), or `WriteBlock` (a block of a piece written through) and
 //! `VerifyPiece` (such a piece once its last write is done); to the supervisor,
@@ -25,11 +26,17 @@
 //! never names the connection or supervisor types.
 //!
 //! # Backpressure
-//! While 8 MiB (or two pieces) are on their way to disk (pieces to store, blocks to write),
-//! [`msg::RequestBlocks`] and [`msg::RequestBlocksIn`] hand out nothing, so a slow disk slows the peers and memory holds
-//! no more than the pieces being received plus that; the connections refused are told
-//! `WorkAvailable` once the disk catches up. The buffer limit caps the memory of pieces
-//! being received (pieces left partial by departed peers included).
+//! While 8 MiB (`disk_backlog`, or two pieces) are on their way to disk (pieces to store, blocks to write),
+//! [`msg::RequestBlocks`] and [`msg::RequestBlocksIn`] hand out nothing. The same bytes, with
+//! the blocks handed over and not handled yet, make the torrent's [`DiskBacklog`], which the
+//! connections count too, each block as they read it: one whose block brings it to 8 MiB
+//! stops reading its socket, so
+//! the blocks already requested wait in the kernel, not here (nor in this actor's mailbox),
+//! until half of that is written and it is told `ResumeReading`. So a slow disk (or a slow
+//! piece manager) slows the peers, and memory holds no more than the pieces being received
+//! plus that; the connections refused are told `WorkAvailable` once the disk catches up.
+//! The buffer limit caps the memory of pieces being received (pieces left partial by
+//! departed peers included).
 //!
 //! # Timers
 //! None: connections ask for work when their pipelines have room.
@@ -42,8 +49,10 @@
 //! - `handlers`: the messages.
 //! - `pieces`: received blocks to disk, and the fate of each hashed piece.
 //! - `assembly`: [`assembly::Assembly`], the blocks of each piece in flight.
+//! - `backlog`: [`DiskBacklog`], counted with the connections.
 
 mod assembly;
+mod backlog;
 mod handlers;
 pub mod msg;
 mod pieces;
@@ -57,15 +66,17 @@ use std::sync::Arc;
 
 use actix::{Actor, Addr, Context, Handler, Recipient};
 use bt_proto::geometry::{BlockRef, Lengths};
-use tracing::{Span, debug};
+use tracing::{Span, debug, trace};
 
 use crate::actors::census::Alive;
 use crate::actors::disk::{StorePiece, VerifyPiece, WriteBlock};
-use crate::actors::peer::msg::{CancelBlocks, SetInterest, WorkAvailable};
+use crate::actors::peer::msg::{CancelBlocks, ResumeReading, SetInterest, WorkAvailable};
 use crate::actors::supervisor::msg::{DiskFailed, PieceFailed, PieceVerified};
 use crate::choker::PeerKey;
 use crate::picker::PiecePicker;
 use assembly::Assembly;
+pub use assembly::DEFAULT_DISK_BACKLOG;
+pub use backlog::DiskBacklog;
 use msg::{
     BitfieldReceived, BlocksReceived, HaveAllReceived, HaveReceived, PeerJoined, PeerLeft,
     RequestBlocks, RequestBlocksIn, RequestsReleased,
@@ -104,6 +115,9 @@ pub struct PieceManagerSetup {
     /// Bytes of pieces kept in memory until complete (see the module docs); 0 writes every
     /// block through. [`DEFAULT_BUFFER_LIMIT`] unless configured.
     pub buffer_limit: u64,
+    /// Counted with the connections, which are given the same ([`disk_backlog`]); its limit
+    /// is also the one from which no more blocks are handed out.
+    pub backlog: DiskBacklog,
     /// Where results go.
     pub outputs: PieceManagerOutputs,
     /// The torrent's span.
@@ -112,8 +126,16 @@ pub struct PieceManagerSetup {
     pub alive: Option<Alive>,
 }
 
-/// The recipients through which a connection talks to the piece manager (the real one or a
-/// stub); see [`PieceManagerLink::of`].
+/// The [`DiskBacklog`] for a torrent of `lengths`, to share between its piece manager and
+/// its connections: connections stop reading at `bytes` (the setting `disk_backlog`, or two
+/// pieces if that is more) not yet handled or on their way to disk, the mark from which the
+/// piece manager hands out no more blocks.
+pub fn disk_backlog(lengths: &Lengths, bytes: u64) -> DiskBacklog {
+    DiskBacklog::new(assembly::backlog_limit(lengths, bytes))
+}
+
+/// How a connection talks to the piece manager (the real one or a stub): its recipients and
+/// the backlog they count together; see [`PieceManagerLink::of`].
 #[derive(Debug, Clone)]
 pub struct PieceManagerLink {
     /// [`PeerJoined`].
@@ -134,11 +156,15 @@ pub struct PieceManagerLink {
     pub received: Recipient<BlocksReceived>,
     /// [`RequestsReleased`].
     pub released: Recipient<RequestsReleased>,
+    /// Counted with the piece manager: the connection adds each block it reads, and
+    /// stops reading while it is full.
+    pub backlog: DiskBacklog,
 }
 
 impl PieceManagerLink {
-    /// The link to any actor that handles the piece manager's connection messages.
-    pub fn of<A>(actor: &Addr<A>) -> Self
+    /// The link to any actor that handles the piece manager's connection messages, sharing
+    /// `backlog` with it (the one in its [`PieceManagerSetup`], for the real one).
+    pub fn of<A>(actor: &Addr<A>, backlog: DiskBacklog) -> Self
     where
         A: Actor<Context = Context<A>>
             + Handler<PeerJoined>
@@ -161,6 +187,7 @@ impl PieceManagerLink {
             request_in: actor.clone().recipient(),
             received: actor.clone().recipient(),
             released: actor.clone().recipient(),
+            backlog,
         }
     }
 }
@@ -171,6 +198,7 @@ struct PeerLinks {
     interest: Recipient<SetInterest>,
     cancel: Recipient<CancelBlocks>,
     work: Recipient<WorkAvailable>,
+    resume: Recipient<ResumeReading>,
 }
 
 /// The torrent's piece manager; see the module docs.
@@ -182,6 +210,8 @@ pub struct PieceManager {
     peers: HashMap<PeerKey, PeerLinks>,
     /// The received blocks of the pieces in flight.
     assembly: Assembly,
+    /// Shared with the connections: blocks not handled yet and bytes on their way to disk.
+    backlog: DiskBacklog,
     /// Connections whose last `RequestBlocks` got nothing: told `WorkAvailable` when a piece
     /// leaves the disk's way or blocks are released, so they need not wait for their tick.
     starved: HashSet<PeerKey>,
@@ -197,7 +227,8 @@ impl PieceManager {
             hashes: setup.hashes,
             outputs: setup.outputs,
             peers: HashMap::new(),
-            assembly: Assembly::new(setup.lengths, setup.buffer_limit),
+            assembly: Assembly::new(setup.lengths, setup.buffer_limit, setup.backlog.limit()),
+            backlog: setup.backlog,
             starved: HashSet::new(),
             span: setup.span,
             _alive: setup.alive,
@@ -222,6 +253,23 @@ impl PieceManager {
         for key in self.starved.drain() {
             if let Some(links) = self.peers.get(&key) {
                 links.work.do_send(WorkAvailable);
+            }
+        }
+    }
+
+    /// Brings the shared [`DiskBacklog`] up to date after the assembly's bytes on their way
+    /// to disk went from `before` to what they are now, `handled` bytes of received blocks
+    /// having been handled meanwhile; tells the connections that stopped reading to read
+    /// again once the backlog is down to half.
+    fn update_backlog(&mut self, before: u64, handled: u64) {
+        let after = self.assembly.to_disk();
+        let (counted, freed) = (after, before + handled);
+        if counted >= freed {
+            self.backlog.add(counted - freed);
+        } else if self.backlog.release(freed - counted) {
+            trace!(parent: &self.span, "connections told to read again");
+            for links in self.peers.values() {
+                links.resume.do_send(ResumeReading);
             }
         }
     }

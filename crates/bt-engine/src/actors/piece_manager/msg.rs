@@ -18,7 +18,7 @@ use bt_proto::bitfield::Bitfield;
 use bt_proto::geometry::{BlockRef, PieceIndex};
 use bytes::Bytes;
 
-use crate::actors::peer::msg::{CancelBlocks, SetInterest, WorkAvailable};
+use crate::actors::peer::msg::{CancelBlocks, ResumeReading, SetInterest, WorkAvailable};
 use crate::choker::PeerKey;
 
 /// Event: a connection started; interest changes and cancels for it go to these recipients.
@@ -34,6 +34,8 @@ pub struct PeerJoined {
     pub cancel: Recipient<CancelBlocks>,
     /// Where to say that there may be work again after a `RequestBlocks` that got nothing.
     pub work: Recipient<WorkAvailable>,
+    /// Where to say to read again once the disk caught up, if the connection stopped.
+    pub resume: Recipient<ResumeReading>,
 }
 
 /// Event: the peer's BITFIELD (validated against the piece count).

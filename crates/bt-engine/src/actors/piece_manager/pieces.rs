@@ -25,6 +25,8 @@ impl PieceManager {
         key: PeerKey,
         blocks: Vec<(BlockRef, Bytes)>,
     ) {
+        let before = self.assembly.to_disk();
+        let handled: u64 = blocks.iter().map(|(_, data)| data.len() as u64).sum();
         let mut cancels = Vec::new();
         for (block, data) in blocks {
             let answer = self.picker.block_received(key, &block);
@@ -41,6 +43,7 @@ impl PieceManager {
             }
         }
         self.send_cancels(cancels);
+        self.update_backlog(before, handled);
     }
 
     /// The blocks `pick` chooses for connection `key`, or none while the disk is too far
@@ -87,7 +90,9 @@ impl PieceManager {
             blocks,
         });
         ctx.spawn(request.into_actor(self).map(move |result, act, _ctx| {
+            let before = act.assembly.to_disk();
             act.assembly.stored(piece);
+            act.update_backlog(before, 0);
             let result = result.map_err(DiskError::from).and_then(|r| r);
             act.hashed(piece, result);
             act.feed_starved();
@@ -103,7 +108,9 @@ impl PieceManager {
             if let Err(error) = result {
                 act.outputs.disk_failed.do_send(DiskFailed { error });
             }
+            let before = act.assembly.to_disk();
             let next = act.assembly.written(&block, ok);
+            act.update_backlog(before, 0);
             act.next_step(ctx, block.piece, next);
             act.feed_starved();
         }));

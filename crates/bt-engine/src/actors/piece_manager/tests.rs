@@ -7,11 +7,10 @@ use std::sync::Arc;
 
 use actix::{Actor, Addr, Context, Handler, Recipient, ResponseFuture};
 use bt_proto::bitfield::Bitfield;
-use bt_proto::geometry::{BlockRef, Lengths};
+use bt_proto::geometry::{BLOCK_LEN, BlockRef, Lengths};
 use bytes::Bytes;
 use tempfile::TempDir;
 
-use super::assembly::DISK_BACKLOG;
 use super::msg::*;
 use super::*;
 use crate::actors::disk::{DiskError, DiskWriter, ReadBlock, StorePiece, VerifyPiece, WriteBlock};
@@ -30,6 +29,8 @@ pub(super) struct Fixture {
     pub(super) lengths: Lengths,
     disk: Addr<DiskWriter>,
     pub(super) manager: Addr<PieceManager>,
+    /// What the manager shares with its connections.
+    pub(super) backlog: DiskBacklog,
     pub(super) supervisor: tokio::sync::mpsc::UnboundedReceiver<Seen>,
 }
 
@@ -85,11 +86,13 @@ fn fixture_on(
     )
     .unwrap();
     let links = disk_links(&disk);
+    let backlog = disk_backlog(&lengths, DEFAULT_DISK_BACKLOG);
     let manager = PieceManager::new(PieceManagerSetup {
         picker: Box::new(picker),
         hashes: Arc::from(info.pieces.clone()),
         lengths,
         buffer_limit,
+        backlog: backlog.clone(),
         outputs: PieceManagerOutputs {
             store: links.store,
             write: links.write,
@@ -108,6 +111,7 @@ fn fixture_on(
         lengths,
         disk,
         manager,
+        backlog,
         supervisor,
     }
 }
@@ -123,7 +127,8 @@ pub(super) fn join(f: &Fixture, key: u64) -> tokio::sync::mpsc::UnboundedReceive
         key: PeerKey(key),
         interest: peer.clone().recipient(),
         cancel: peer.clone().recipient(),
-        work: peer.recipient(),
+        work: peer.clone().recipient(),
+        resume: peer.recipient(),
     });
     rx
 }
@@ -144,12 +149,16 @@ pub(super) fn bytes_of(f: &Fixture, block: &BlockRef) -> Bytes {
     Bytes::copy_from_slice(&f.data[start..start + block.len as usize])
 }
 
-/// What a connection does with the blocks it received in one turn.
-pub(super) fn deliver(f: &Fixture, key: u64, blocks: Vec<(BlockRef, Bytes)>) {
+/// What a connection does with the blocks it received in one turn: counts them in the
+/// backlog, hands them over, and says whether it may go on reading.
+pub(super) fn deliver(f: &Fixture, key: u64, blocks: Vec<(BlockRef, Bytes)>) -> bool {
+    let bytes = blocks.iter().map(|(_, data)| data.len() as u64).sum();
+    let reading = f.backlog.received(bytes);
     f.manager.do_send(BlocksReceived {
         key: PeerKey(key),
         blocks,
     });
+    reading
 }
 
 pub(super) async fn ask(f: &Fixture, key: u64, max: usize) -> Vec<BlockRef> {
@@ -308,7 +317,7 @@ async fn a_failed_store_or_write_is_a_disk_error_for_the_supervisor() {
 #[actix::test]
 async fn a_disk_that_falls_behind_gets_no_more_work() {
     // Blocks written through, and the disk never answers.
-    let blocks_in_backlog = (DISK_BACKLOG / 16_384) as usize;
+    let blocks_in_backlog = (DEFAULT_DISK_BACKLOG / 16_384) as usize;
     let len = (blocks_in_backlog + 10) * 16_384;
     let held = BrokenDisk { hold: true }.start();
     let config = PickerConfig {
@@ -380,7 +389,7 @@ impl Handler<VerifyPiece> for GatedDisk {
 /// Pieces kept in memory, as many as fill the disk's backlog and two more, going to a disk
 /// that waits until the returned gate opens (`send(true)`); that many pieces too.
 pub(super) fn gated_fixture() -> (Fixture, tokio::sync::watch::Sender<bool>, usize) {
-    let pieces = (DISK_BACKLOG / u64::from(PIECE)) as usize;
+    let pieces = (DEFAULT_DISK_BACKLOG / u64::from(PIECE)) as usize;
     let len = (pieces + 2) * PIECE as usize;
     let (open, gate) = tokio::sync::watch::channel(false);
     let config = PickerConfig {
@@ -424,6 +433,40 @@ async fn pieces_waiting_for_the_disk_hold_back_work_until_it_catches_up() {
             verified += 1;
         }
     }
+}
+
+#[actix::test]
+async fn connections_stop_reading_while_the_disk_is_behind_and_resume_when_it_catches_up() {
+    let (mut f, open, pieces) = gated_fixture();
+    let mut peer = join_seed(&f, 1).await;
+    let blocks = ask(&f, 1, pieces * 2).await;
+    let mut stopped = None;
+    for (turn, block) in blocks.iter().enumerate() {
+        if !deliver(&f, 1, vec![(*block, bytes_of(&f, block))]) {
+            stopped = Some(turn + 1);
+            break;
+        }
+    }
+    let limit = f.backlog.limit();
+    let turns = (limit / u64::from(BLOCK_LEN)) as usize;
+    assert_eq!(stopped, Some(turns), "stopped at the backlog's limit");
+    // Handled, the blocks leave the count, and the pieces they completed join it: the disk
+    // has them all, and holds them.
+    assert!(ask(&f, 1, 1).await.is_empty(), "the disk is behind");
+    assert_eq!(f.backlog.bytes(), limit, "{} pieces on their way", pieces);
+    open.send(true).unwrap();
+    assert_eq!(
+        next_matching(&mut peer, |s| matches!(s, Seen::ResumeReading)).await,
+        Seen::ResumeReading,
+        "read again once the disk caught up"
+    );
+    let mut verified = 0;
+    while verified < pieces {
+        if let Seen::Verified(_) = next(&mut f.supervisor).await {
+            verified += 1;
+        }
+    }
+    assert_eq!(f.backlog.bytes(), 0, "everything written");
 }
 
 #[actix::test]

@@ -91,7 +91,7 @@ use crate::actors::choker::Choker;
 use crate::actors::disk::{DiskWriter, check_existing};
 use crate::actors::peer::PeerHandle;
 use crate::actors::peer::msg::DisconnectReason;
-use crate::actors::piece_manager::PieceManager;
+use crate::actors::piece_manager::{self, DiskBacklog, PieceManager};
 use crate::actors::pool::ArbiterPool;
 use crate::choker::PeerKey;
 use crate::config::EngineConfig;
@@ -164,6 +164,8 @@ struct Known {
 struct Parts {
     disk: Addr<DiskWriter>,
     manager: Addr<PieceManager>,
+    /// Shared by the piece manager and the connections.
+    backlog: DiskBacklog,
     choker: Addr<Choker>,
     announcer: Addr<Announcer>,
 }
@@ -365,12 +367,14 @@ impl TorrentSupervisor {
             .sum();
         self.have = have;
         let complete = self.is_complete();
-        let manager = self.start_manager(ctx, &disk);
+        let backlog = piece_manager::disk_backlog(&self.lengths, self.config.disk_backlog);
+        let manager = self.start_manager(ctx, &disk, &backlog);
         let choker = self.start_choker(complete);
         let announcer = self.start_announcer(ctx);
         self.parts = Some(Parts {
             disk,
             manager,
+            backlog,
             choker,
             announcer,
         });

@@ -197,7 +197,7 @@ impl TorrentSupervisor {
         let key = PeerKey(self.next_key);
         let me = ctx.address();
         let links = PeerLinks {
-            manager: PieceManagerLink::of(&parts.manager),
+            manager: PieceManagerLink::of(&parts.manager, parts.backlog.clone()),
             choker_joined: parts.choker.clone().recipient(),
             choker_left: parts.choker.clone().recipient(),
             choker_interest: parts.choker.clone().recipient(),

@@ -11,7 +11,9 @@ use crate::actors::announcer::{Announcer, AnnouncerSetup, DhtLink};
 use crate::actors::census::ActorKind;
 use crate::actors::choker::{Choker, ChokerSetup};
 use crate::actors::disk::DiskWriter;
-use crate::actors::piece_manager::{PieceManager, PieceManagerOutputs, PieceManagerSetup};
+use crate::actors::piece_manager::{
+    DiskBacklog, PieceManager, PieceManagerOutputs, PieceManagerSetup,
+};
 use crate::choker::TorrentMode;
 use crate::strategies::{ChokerContext, PickerContext};
 
@@ -20,6 +22,7 @@ impl TorrentSupervisor {
         &self,
         ctx: &mut Context<Self>,
         disk: &Addr<DiskWriter>,
+        backlog: &DiskBacklog,
     ) -> Addr<PieceManager> {
         let mut picker = self
             .strategies
@@ -41,6 +44,7 @@ impl TorrentSupervisor {
             hashes: Arc::from(self.metainfo.info.pieces.clone()),
             lengths: self.lengths,
             buffer_limit: self.config.piece_buffer_limit,
+            backlog: backlog.clone(),
             outputs: PieceManagerOutputs {
                 store: disk.clone().recipient(),
                 write: disk.clone().recipient(),
