@@ -17,37 +17,54 @@
 //! spawning the process is in the table as well. Every payload is a single file; every
 //! transfer is checked byte for byte afterwards.
 //!
+//! One run on a 2-core VM decides little, so every case runs [`BenchConfig::rounds`] times:
+//! the transfers interleaved, one of each per round in an order that changes (see
+//! [`rounds`]), the others back to back. The table shows each figure's median with the range
+//! of the rounds; ratios are taken within a round before their median ([`stats`]); targets
+//! are judged on medians.
+//!
 //! # Layout
 //! - this module: [`Sizes`], [`BenchConfig`], [`run`], [`write`](fn@write).
+//! - [`rounds`]: the order of the transfers in each round; one transfer with a fresh seeder.
 //! - [`transfer`]: one download between two processes, measured from outside.
 //! - `seeder`: [`Seeder`], `bt seed` or libtorrent serving a payload.
 //! - `process`: a `bt` child process.
 //! - [`inprocess`]: the swarm and the resume check, on engine sessions in this process.
 //! - [`limits`]: SHA-1 and loopback throughput.
 //! - [`proc`]: CPU time and peak memory of a process from `/proc`.
-//! - [`report`]: the table as Markdown and CSV.
-//! - [`plot`]: throughput over time as CSV and SVG.
+//! - `table`: every round's figures as the rows of the table.
+//! - [`stats`]: median and range of the rounds; ratios within a round.
+//! - [`report`]: the table as Markdown (medians) and CSV (every round).
+//! - [`host`]: the machine, its load average, the date.
+//! - [`plot`]: throughput over time as CSV and SVG, a curve per round.
 //! - `verify`: byte-for-byte comparison of large files.
 
+pub mod host;
 pub mod inprocess;
 pub mod limits;
 pub mod plot;
 pub mod proc;
 mod process;
 pub mod report;
+pub mod rounds;
 mod seeder;
+pub mod stats;
+mod table;
 pub mod transfer;
 mod verify;
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
 use crate::reference::require_libtorrent;
-use report::{Report, Row, Target};
+use plot::Curve;
+use report::Report;
+use rounds::{Pair, TransferRound};
 pub use seeder::Seeder;
-use transfer::{Client, Fixture, Tools, Transfer, mib};
+use table::Figures;
+use transfer::{Fixture, Tools, Transfer, mib};
 
 /// Payload sizes of a run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,6 +128,8 @@ impl Sizes {
 pub struct BenchConfig {
     /// Small payloads; targets are not judged.
     pub quick: bool,
+    /// How many times every case runs (at least 1).
+    pub rounds: usize,
     /// The payload sizes.
     pub sizes: Sizes,
     /// The `bt` binary.
@@ -126,24 +145,12 @@ pub struct BenchConfig {
 pub struct Outcome {
     /// The table.
     pub report: Report,
-    /// Case 1's (seconds, bytes on disk) samples.
-    pub case1_samples: Vec<(f64, u64)>,
+    /// Case 1's download in each round, as curves of (seconds, bytes on disk) samples.
+    pub case1: Vec<Curve>,
 }
 
-/// Every figure of a run, before it becomes rows.
-struct Figures {
-    sha1_bps: f64,
-    loopback_bps: f64,
-    bt_bt: Transfer,
-    lt_bt: Transfer,
-    lt_lt: Transfer,
-    bt_lt: Transfer,
-    memory: [Transfer; 2],
-    swarm: inprocess::SwarmRun,
-    resume_s: f64,
-}
-
-/// Runs every case; `log` hears what is starting. Must run inside an actix `System`.
+/// Runs every case `config.rounds` times; `log` hears what is starting. Must run inside an
+/// actix `System`.
 pub async fn run(config: &BenchConfig, log: impl Fn(&str)) -> anyhow::Result<Outcome> {
     require_libtorrent(&config.python)?;
     if !config.bt.is_file() {
@@ -152,63 +159,70 @@ pub async fn run(config: &BenchConfig, log: impl Fn(&str)) -> anyhow::Result<Out
             config.bt.display()
         );
     }
-    let sizes = &config.sizes;
+    anyhow::ensure!(config.rounds >= 1, "at least one round");
+    let started = Instant::now();
+    let load_before = host::load_average();
+    let (sizes, n) = (&config.sizes, config.rounds);
     let tools = Tools {
         bt: config.bt.clone(),
         python: config.python.clone(),
         limit: sizes.step_limit,
     };
-    log("7. limits: SHA-1 on one core, one loopback TCP connection");
-    let sha1_bps = limits::sha1_rate(sizes.sha1);
-    let loopback_bps = limits::loopback_rate(sizes.loopback)?;
+    log(&format!(
+        "7. limits, {n} times: SHA-1 on one core, one loopback TCP connection"
+    ));
+    let mut sha1_bps = Vec::new();
+    let mut loopback_bps = Vec::new();
+    for _ in 0..n {
+        sha1_bps.push(limits::sha1_rate(sizes.sha1));
+        loopback_bps.push(limits::loopback_rate(sizes.loopback)?);
+    }
 
     log(&format!("generating {}", size(sizes.transfer)));
     let fixture = Fixture::new("bench.bin", sizes.transfer, sizes.transfer_piece, 1)?;
-    let seeder = Seeder::start(Client::Bt, &fixture, &tools).await?;
-    log("1. bt → bt");
-    let bt_bt = transfer::download(&fixture, &seeder, Client::Bt, &tools).await?;
-    log("3. bt → libtorrent");
-    let bt_lt = transfer::download(&fixture, &seeder, Client::Libtorrent, &tools).await?;
-    seeder.stop(tools.limit).await?;
-    let seeder = Seeder::start(Client::Libtorrent, &fixture, &tools).await?;
-    log("2. libtorrent → bt");
-    let lt_bt = transfer::download(&fixture, &seeder, Client::Bt, &tools).await?;
-    log("2. libtorrent → libtorrent");
-    let lt_lt = transfer::download(&fixture, &seeder, Client::Libtorrent, &tools).await?;
-    seeder.stop(tools.limit).await?;
-    log("6. resume check");
-    let resume_s = inprocess::resume_check(&fixture, tools.limit).await?;
+    let mut transfers = Vec::new();
+    for round in 0..n {
+        transfers.push(rounds::transfer_round(&fixture, &tools, round, &log).await?);
+    }
+    log(&format!("6. resume check, {n} times"));
+    let mut resume_s = Vec::new();
+    for _ in 0..n {
+        resume_s.push(inprocess::resume_check(&fixture, tools.limit).await?);
+    }
     drop(fixture);
 
-    let mut memory = Vec::new();
-    for (i, &len) in sizes.memory.iter().enumerate() {
-        log(&format!("4. memory: bt → bt, {}", size(len)));
-        let fixture = Fixture::new("memory.bin", len, MIB as u32, 2 + i as u64)?;
-        let seeder = Seeder::start(Client::Bt, &fixture, &tools).await?;
-        memory.push(transfer::download(&fixture, &seeder, Client::Bt, &tools).await?);
-        seeder.stop(tools.limit).await?;
+    let memory = memory_rounds(sizes, &tools, n, &log).await?;
+
+    log(&format!(
+        "5. swarm: 1 + {}, {n} times",
+        sizes.swarm_leechers
+    ));
+    let mut swarm = Vec::new();
+    for _ in 0..n {
+        swarm.push(
+            inprocess::swarm(
+                sizes.swarm,
+                sizes.swarm_piece,
+                sizes.swarm_leechers,
+                tools.limit,
+            )
+            .await?,
+        );
     }
-    let memory: [Transfer; 2] = memory
-        .try_into()
-        .map_err(|_| anyhow::anyhow!("two memory runs"))?;
 
-    log(&format!("5. swarm: 1 + {}", sizes.swarm_leechers));
-    let swarm = inprocess::swarm(
-        sizes.swarm,
-        sizes.swarm_piece,
-        sizes.swarm_leechers,
-        tools.limit,
-    )
-    .await?;
-
-    let case1_samples = bt_bt.samples.clone();
+    let case1 = case1_curves(&transfers);
+    let notes = vec![
+        format!("order of the transfers: {}", orders(&transfers)),
+        format!(
+            "load average (1, 5, 15 min): {load_before} at the start, {} at the end",
+            host::load_average()
+        ),
+        format!("wall time: {:.0} s", started.elapsed().as_secs_f64()),
+    ];
     let figures = Figures {
         sha1_bps,
         loopback_bps,
-        bt_bt,
-        lt_bt,
-        lt_lt,
-        bt_lt,
+        transfers,
         memory,
         swarm,
         resume_s,
@@ -216,123 +230,89 @@ pub async fn run(config: &BenchConfig, log: impl Fn(&str)) -> anyhow::Result<Out
     Ok(Outcome {
         report: Report {
             quick: config.quick,
-            date: report::utc_now(),
-            machine: report::machine(),
+            date: host::utc_now(),
+            machine: host::machine(),
             command: config.command.clone(),
-            rows: rows(&figures, sizes),
+            rounds: n,
+            notes,
+            rows: table::rows(&figures, sizes),
         },
-        case1_samples,
+        case1,
     })
 }
 
-/// The table, in case order.
-fn rows(f: &Figures, sizes: &Sizes) -> Vec<Row> {
-    let limit_mib = mib_f(f.sha1_bps.min(f.loopback_bps));
-    let payload = size(sizes.transfer);
-    let case1 = format!("1. bt → bt, {payload}");
-    let case2 = format!("2. libtorrent → bt, {payload}");
-    let case2_ref = format!("2. libtorrent → libtorrent, {payload}");
-    let case3 = format!("3. bt → libtorrent, {payload}");
-    let rate =
-        |case: &str, t: &Transfer| Row::new(case, "MiB/s", t.mib_per_s()).of_limit(limit_mib);
-    let from_spawn = |case: &str, t: &Transfer| {
-        Row::new(
-            case,
-            "MiB/s from the leecher's start",
-            t.mib_per_s_from_spawn(),
-        )
-    };
-    let leecher_cpu =
-        |case: &str, t: &Transfer| Row::new(case, "leecher CPU s/GiB", t.leecher_cpu_per_gib());
-    let seeder_cpu =
-        |case: &str, t: &Transfer| Row::new(case, "seeder CPU s/GiB", t.seeder_cpu_per_gib());
-    let rss = |case: &str, t: &Transfer| {
-        Row::new(
-            case,
-            "leecher peak RSS, MiB",
-            t.leecher_peak_rss_kib as f64 / 1024.0,
-        )
-    };
-    let [small, large] = &f.memory;
-    let case4 = |t: &Transfer| format!("4. memory, bt → bt, {}", size(t.bytes));
-    let swarm = format!(
-        "5. swarm, 1 + {} in-process, {}",
-        sizes.swarm_leechers,
-        size(sizes.swarm)
-    );
-    vec![
-        rate(&case1, &f.bt_bt).target(Target::AtLeast(700.0)),
-        from_spawn(&case1, &f.bt_bt),
-        leecher_cpu(&case1, &f.bt_bt),
-        rss(&case1, &f.bt_bt),
-        seeder_cpu(&case1, &f.bt_bt),
-        rate(&case2, &f.lt_bt),
-        from_spawn(&case2, &f.lt_bt),
-        leecher_cpu(&case2, &f.lt_bt),
-        rate(&case2_ref, &f.lt_lt),
-        from_spawn(&case2_ref, &f.lt_lt),
-        leecher_cpu(&case2_ref, &f.lt_lt),
-        seeder_cpu(&case2_ref, &f.lt_lt),
-        Row::new(
-            "2. ratio",
-            "MiB/s, bt leecher / libtorrent leecher",
-            f.lt_bt.mib_per_s() / f.lt_lt.mib_per_s(),
-        )
-        .target(Target::AtLeast(1.0)),
-        Row::new(
-            "2. ratio",
-            "leecher CPU, bt / libtorrent",
-            f.lt_bt.leecher_cpu_per_gib() / f.lt_lt.leecher_cpu_per_gib(),
-        )
-        .target(Target::AtMost(1.0)),
-        rate(&case3, &f.bt_lt),
-        seeder_cpu(&case3, &f.bt_lt),
-        Row::new(
-            "3. ratio",
-            "MiB/s, bt seeder / libtorrent seeder",
-            f.bt_lt.mib_per_s() / f.lt_lt.mib_per_s(),
-        )
-        .target(Target::AtLeast(1.5)),
-        Row::new(
-            "3. ratio",
-            "seeder CPU, bt / libtorrent",
-            f.bt_lt.seeder_cpu_per_gib() / f.lt_lt.seeder_cpu_per_gib(),
-        ),
-        rss(&case4(small), small).target(Target::AtMost(64.0)),
-        rss(&case4(large), large).target(Target::AtMost(64.0)),
-        Row::new(
-            "4. ratio",
-            "peak RSS, large / small",
-            large.leecher_peak_rss_kib as f64 / small.leecher_peak_rss_kib.max(1) as f64,
-        )
-        .target(Target::AtMost(1.1)),
-        Row::new(&swarm, "seconds until all complete", f.swarm.all_complete_s)
-            .target(Target::AtMost(30.0)),
-        Row::new(
-            &swarm,
-            "seeder upload / payload",
-            f.swarm.seeder_upload_copies,
-        )
-        .target(Target::AtMost(3.0)),
-        Row::new(
-            &format!("6. resume check, {payload}"),
-            "GB/s",
-            sizes.transfer as f64 / f.resume_s / 1e9,
-        )
-        .of_limit(f.sha1_bps / 1e9)
-        .target(Target::AtLeast(1.0)),
-        Row::new("7. limits", "SHA-1 on one core, GB/s", f.sha1_bps / 1e9),
-        Row::new(
-            "7. limits",
-            "loopback TCP, one connection, MiB/s",
-            mib_f(f.loopback_bps),
-        ),
-        Row::new("7. limits", "download limit (the lower), MiB/s", limit_mib),
-    ]
+/// Case 4: the bt leecher's peak memory at the small and the large size, `n` rounds, the
+/// sizes alternating which goes first. Both payloads stay on disk until the last round.
+async fn memory_rounds(
+    sizes: &Sizes,
+    tools: &Tools,
+    n: usize,
+    log: &impl Fn(&str),
+) -> anyhow::Result<Vec<[Transfer; 2]>> {
+    let mut fixtures = Vec::new();
+    for (i, &len) in sizes.memory.iter().enumerate() {
+        log(&format!("generating {}", size(len)));
+        fixtures.push(Fixture::new("memory.bin", len, MIB as u32, 2 + i as u64)?);
+    }
+    let mut memory = Vec::new();
+    for round in 0..n {
+        let mut pair: [Option<Transfer>; 2] = Default::default();
+        for i in rounds::memory_order(round) {
+            let len = sizes.memory[i];
+            log(&format!(
+                "round {}: 4. memory, bt → bt, {}",
+                round + 1,
+                size(len)
+            ));
+            pair[i] = Some(rounds::transfer(&fixtures[i], Pair::BtToBt, tools).await?);
+        }
+        let [Some(small), Some(large)] = pair else {
+            bail!("invariant: a memory round runs both sizes");
+        };
+        memory.push([small, large]);
+    }
+    Ok(memory)
 }
 
-fn mib_f(bytes_per_s: f64) -> f64 {
-    bytes_per_s / MIB as f64
+/// Case 1's download of each round as a curve, the median round (by MiB/s) highlighted.
+fn case1_curves(transfers: &[TransferRound]) -> Vec<Curve> {
+    let rates: Vec<f64> = transfers
+        .iter()
+        .map(|r| r.get(Pair::BtToBt).mib_per_s())
+        .collect();
+    let median = stats::median_index(&rates);
+    let several = transfers.len() > 1;
+    transfers
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let highlight = several && Some(i) == median;
+            Curve {
+                round: i + 1,
+                label: format!(
+                    "round {}: {:.0} MiB/s{}",
+                    i + 1,
+                    rates[i],
+                    if highlight { " (median)" } else { "" }
+                ),
+                samples: r.get(Pair::BtToBt).samples.clone(),
+                highlight,
+            }
+        })
+        .collect()
+}
+
+/// The transfers' order in each round: "1: bt → bt, …; 2: …".
+fn orders(transfers: &[TransferRound]) -> String {
+    transfers
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let order: Vec<String> = r.order.iter().map(|p| p.label()).collect();
+            format!("{}: {}", i + 1, order.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// `bytes` as "16 MiB" or "4 GiB".
@@ -344,6 +324,14 @@ fn size(bytes: u64) -> String {
     }
 }
 
+/// The plot's title: the case, and how many rounds it draws.
+fn case1_title(rounds: usize) -> String {
+    match rounds {
+        1 => "bt → bt, two processes".to_owned(),
+        n => format!("bt → bt, two processes: {n} rounds, the median round bold"),
+    }
+}
+
 /// Writes `bt-bench.md`, `bt-bench.csv`, `case1-throughput.csv` and `case1-throughput.svg`
 /// into `dir` (created if missing); returns their paths.
 pub fn write(outcome: &Outcome, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
@@ -351,13 +339,10 @@ pub fn write(outcome: &Outcome, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let files = [
         ("bt-bench.md", outcome.report.markdown()),
         ("bt-bench.csv", outcome.report.csv()),
-        (
-            "case1-throughput.csv",
-            plot::samples_csv(&outcome.case1_samples),
-        ),
+        ("case1-throughput.csv", plot::samples_csv(&outcome.case1)),
         (
             "case1-throughput.svg",
-            plot::throughput_svg(&outcome.case1_samples, "bt → bt, two processes"),
+            plot::throughput_svg(&outcome.case1, &case1_title(outcome.case1.len())),
         ),
     ];
     files

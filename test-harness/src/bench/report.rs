@@ -1,7 +1,12 @@
-//! The benchmark's table: one [`Row`] per figure, printed and written as Markdown and CSV,
-//! with the machine, the date and the command it came from.
+//! The benchmark's table: one [`Row`] per measure, holding its figure from every round. The
+//! Markdown shows each measure's median with the range of the rounds (see [`stats`]); the
+//! CSV keeps every round's figure. Both carry the machine, the date and the command.
+//!
+//! [`stats`]: super::stats
 
 use std::fmt::Write as _;
+
+use super::stats::Spread;
 
 /// A target from the performance issue, for one figure.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -29,36 +34,41 @@ impl Target {
     }
 }
 
-/// One figure of the table.
+/// One measure of the table, with its figure from every round.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
     /// The case, numbered as in the issue ("1. bt → bt").
     pub case: String,
     /// What is measured, with its unit ("MiB/s", "leecher CPU s/GiB").
     pub measure: String,
-    /// The figure.
-    pub value: f64,
-    /// The figure as a fraction of the machine's limit, where one applies.
-    pub of_limit: Option<f64>,
-    /// The issue's target, where one is set.
+    /// The figure of each round, in round order (a ratio: taken within the round).
+    pub rounds: Vec<f64>,
+    /// Where the case's transfer ran within each round (1 = first), for the transfers whose
+    /// order changes from round to round; empty otherwise.
+    pub positions: Vec<usize>,
+    /// The machine's limit in the figure's unit, where one applies: the table shows the
+    /// median as a fraction of it.
+    pub limit: Option<f64>,
+    /// The issue's target, where one is set; judged on the median.
     pub target: Option<Target>,
 }
 
 impl Row {
-    /// A figure without a limit or target.
-    pub fn new(case: &str, measure: &str, value: f64) -> Self {
+    /// A measure without a limit or target, from the figure of each round.
+    pub fn new(case: &str, measure: &str, rounds: Vec<f64>) -> Self {
         Self {
             case: case.to_owned(),
             measure: measure.to_owned(),
-            value,
-            of_limit: None,
+            rounds,
+            positions: Vec::new(),
+            limit: None,
             target: None,
         }
     }
 
-    /// Shows the figure as a fraction of `limit` (in the figure's unit).
+    /// Shows the median as a fraction of `limit` (in the figure's unit).
     pub fn of_limit(mut self, limit: f64) -> Self {
-        self.of_limit = Some(self.value / limit);
+        self.limit = Some(limit);
         self
     }
 
@@ -68,29 +78,82 @@ impl Row {
         self
     }
 
-    /// The cells: case, measure, value, fraction of the limit, target, met. `judge` says
-    /// whether to say if targets are met (not for quick runs, whose payloads are too small).
+    /// Records where the case ran within each round (1 = first).
+    pub fn positions(mut self, positions: Vec<usize>) -> Self {
+        self.positions = positions;
+        self
+    }
+
+    /// The median of the rounds and their range.
+    pub fn spread(&self) -> Option<Spread> {
+        Spread::of(&self.rounds)
+    }
+
+    /// The cells: case, measure, median (with the range when there are several rounds),
+    /// the median as a fraction of the limit, target, met. `judge` says whether to say if
+    /// targets are met (not for quick runs, whose payloads are too small).
     pub fn cells(&self, judge: bool) -> [String; 6] {
-        let met = match (self.target, judge) {
-            (Some(target), true) if target.met(self.value) => "yes",
-            (Some(_), true) => "no",
+        let spread = self.spread();
+        let met = match (self.target, spread, judge) {
+            (Some(target), Some(s), true) if target.met(s.median) => "yes",
+            (Some(_), _, true) => "no",
             _ => "",
+        };
+        let value = match spread {
+            Some(s) if self.rounds.len() > 1 => {
+                format!("{} ({}–{})", number(s.median), number(s.min), number(s.max))
+            }
+            Some(s) => number(s.median),
+            None => String::new(),
+        };
+        let of_limit = match (self.limit, spread) {
+            (Some(limit), Some(s)) => format!("{:.0}%", s.median / limit * 100.0),
+            _ => String::new(),
         };
         [
             self.case.clone(),
             self.measure.clone(),
-            number(self.value),
-            self.of_limit
-                .map(|f| format!("{:.0}%", f * 100.0))
-                .unwrap_or_default(),
+            value,
+            of_limit,
             self.target.map(Target::text).unwrap_or_default(),
             met.to_owned(),
         ]
     }
+
+    /// The raw lines of the CSV, one per round: case, measure, round (1-based), position in
+    /// the round (empty where the order does not change), figure.
+    pub fn raw_cells(&self) -> Vec<[String; 5]> {
+        self.rounds
+            .iter()
+            .enumerate()
+            .map(|(i, value)| {
+                [
+                    self.case.clone(),
+                    self.measure.clone(),
+                    (i + 1).to_string(),
+                    self.positions
+                        .get(i)
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                    format!("{value:.4}"),
+                ]
+            })
+            .collect()
+    }
 }
 
-/// The column names, in the order of [`Row::cells`].
-pub const COLUMNS: [&str; 6] = ["case", "measure", "value", "of limit", "target", "met"];
+/// The column names of the table, in the order of [`Row::cells`].
+pub const COLUMNS: [&str; 6] = [
+    "case",
+    "measure",
+    "median (min–max)",
+    "of limit",
+    "target",
+    "met",
+];
+
+/// The column names of the CSV, in the order of [`Row::raw_cells`].
+pub const CSV_COLUMNS: [&str; 5] = ["case", "measure", "round", "position", "value"];
 
 /// A whole run.
 #[derive(Debug, Clone)]
@@ -103,12 +166,17 @@ pub struct Report {
     pub machine: String,
     /// The command line.
     pub command: String,
-    /// The figures, in case order.
+    /// How many rounds every case ran.
+    pub rounds: usize,
+    /// More lines for the header: the order of the transfers, the load, the wall time.
+    pub notes: Vec<String>,
+    /// The measures, in case order.
     pub rows: Vec<Row>,
 }
 
 impl Report {
-    /// The table in Markdown, preceded by where and when it was measured.
+    /// The table in Markdown, preceded by where and when it was measured and how the
+    /// verdicts are made.
     pub fn markdown(&self) -> String {
         let mut out = String::new();
         let mode = if self.quick {
@@ -119,8 +187,12 @@ impl Report {
         let _ = writeln!(out, "- date: {}", self.date);
         let _ = writeln!(out, "- machine: {}", self.machine);
         let _ = writeln!(out, "- command: `{}`", self.command);
-        let _ = writeln!(out, "- mode: {mode}\n");
-        let _ = writeln!(out, "| {} |", COLUMNS.join(" | "));
+        let _ = writeln!(out, "- mode: {mode}");
+        let _ = writeln!(out, "- rounds: {}. {}", self.rounds, self.method());
+        for note in &self.notes {
+            let _ = writeln!(out, "- {note}");
+        }
+        let _ = writeln!(out, "\n| {} |", COLUMNS.join(" | "));
         let _ = writeln!(out, "|{}", "---|".repeat(COLUMNS.len()));
         for row in &self.rows {
             let _ = writeln!(out, "| {} |", row.cells(!self.quick).join(" | "));
@@ -128,11 +200,31 @@ impl Report {
         out
     }
 
-    /// The table as CSV, with a header line.
+    /// How a cell comes from the rounds, and how a verdict from a cell.
+    fn method(&self) -> String {
+        let verdicts = if self.quick {
+            ""
+        } else {
+            " Targets are judged on the median."
+        };
+        if self.rounds == 1 {
+            return format!("Every case ran once; each cell is its figure.{verdicts}");
+        }
+        format!(
+            "Every case ran {n} times, the transfers of cases 1 to 3 interleaved, one of \
+             each per round, in the orders below. Each cell is the median of the {n} rounds, \
+             the smallest and largest in brackets; a ratio is taken within each round (both \
+             sides under the same conditions), then its median.{verdicts} The CSV holds \
+             every round's figure.",
+            n = self.rounds
+        )
+    }
+
+    /// Every round's figure as CSV, one line per measure and round, with a header line.
     pub fn csv(&self) -> String {
-        let mut out = COLUMNS.join(",") + "\n";
-        for row in &self.rows {
-            let cells = row.cells(!self.quick).map(|cell| csv_cell(&cell));
+        let mut out = CSV_COLUMNS.join(",") + "\n";
+        for cells in self.rows.iter().flat_map(Row::raw_cells) {
+            let cells = cells.map(|cell| csv_cell(&cell));
             out += &cells.join(",");
             out.push('\n');
         }
@@ -159,105 +251,85 @@ fn csv_cell(cell: &str) -> String {
     }
 }
 
-/// The machine: CPU model, cores and memory, from `/proc`.
-pub fn machine() -> String {
-    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let model = cpuinfo
-        .lines()
-        .find_map(|l| l.strip_prefix("model name"))
-        .and_then(|rest| rest.split(':').nth(1))
-        .map_or("unknown CPU", str::trim)
-        .to_owned();
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
-    let mem_gib = meminfo
-        .lines()
-        .find_map(|l| l.strip_prefix("MemTotal:"))
-        .and_then(|rest| {
-            rest.trim()
-                .trim_end_matches("kB")
-                .trim()
-                .parse::<u64>()
-                .ok()
-        })
-        .map_or(0.0, |kib| kib as f64 / (1024.0 * 1024.0));
-    let sha_ni = if cpuinfo.contains(" sha_ni") {
-        ", SHA-NI"
-    } else {
-        ""
-    };
-    format!("{model}, {cores} cores{sha_ni}, {mem_gib:.0} GiB")
-}
-
-/// Now, UTC, as `YYYY-MM-DD HH:MM`.
-pub fn utc_now() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let (days, rest) = (secs / 86_400, secs % 86_400);
-    let (year, month, day) = civil_from_days(days as i64);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
-        rest / 3600,
-        rest % 3600 / 60
-    )
-}
-
-/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's
-/// `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn dates_from_day_counts() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
-        assert_eq!(civil_from_days(20_000), (2024, 10, 4));
+    fn report(quick: bool, rows: Vec<Row>) -> Report {
+        Report {
+            quick,
+            date: "2026-01-01 00:00 UTC".into(),
+            machine: "m".into(),
+            command: "bt-bench".into(),
+            rounds: rows.first().map_or(0, |row| row.rounds.len()),
+            notes: vec!["wall time: 1 s".into()],
+            rows,
+        }
     }
 
     #[test]
     fn a_report_as_markdown_and_csv() {
-        let report = Report {
-            quick: false,
-            date: "2026-01-01 00:00 UTC".into(),
-            machine: "m".into(),
-            command: "bt-bench".into(),
-            rows: vec![
-                Row::new("1. bt → bt", "MiB/s", 812.4)
+        let report = report(
+            false,
+            vec![
+                Row::new("1. bt → bt", "MiB/s", vec![812.4, 352.0, 547.2])
                     .of_limit(1000.0)
-                    .target(Target::AtLeast(700.0)),
-                Row::new("4. memory", "peak RSS, MiB", 70.0).target(Target::AtMost(64.0)),
-                Row::new("5. swarm, 1 + 20", "seconds, all done", 3.456),
+                    .target(Target::AtLeast(700.0))
+                    .positions(vec![1, 4, 2]),
+                Row::new("4. memory", "peak RSS, MiB", vec![70.0, 60.0, 75.0])
+                    .target(Target::AtMost(64.0)),
+                Row::new(
+                    "5. swarm, 1 + 20",
+                    "seconds, all done",
+                    vec![3.456, 3.0, 4.0],
+                ),
             ],
-        };
+        );
         let md = report.markdown();
-        assert!(md.contains("| case | measure | value | of limit | target | met |"));
-        assert!(md.contains("| 1. bt → bt | MiB/s | 812 | 81% | >= 700 | yes |"));
-        assert!(md.contains("| 4. memory | peak RSS, MiB | 70.0 |  | <= 64.0 | no |"));
+        assert!(md.contains("- rounds: 3. Every case ran 3 times"), "{md}");
+        assert!(md.contains("judged on the median"), "{md}");
+        assert!(md.contains("- wall time: 1 s\n"), "{md}");
+        assert!(md.contains("| case | measure | median (min–max) | of limit | target | met |"));
+        // The median is 547, under the target, though one round passed it.
+        assert!(md.contains("| 1. bt → bt | MiB/s | 547 (352–812) | 55% | >= 700 | no |"));
+        assert!(md.contains("| 4. memory | peak RSS, MiB | 70.0 (60.0–75.0) |  | <= 64.0 | no |"));
         let csv = report.csv();
-        assert_eq!(csv.lines().count(), 4);
-        assert!(csv.contains("\"peak RSS, MiB\""));
-        assert!(csv.contains("5. swarm, 1 + 20\",\"seconds, all done\",3.46,,,"));
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines.len(), 1 + 3 * 3);
+        assert_eq!(lines[0], "case,measure,round,position,value");
+        assert_eq!(lines[1], "1. bt → bt,MiB/s,1,1,812.4000");
+        assert_eq!(lines[2], "1. bt → bt,MiB/s,2,4,352.0000");
+        assert_eq!(lines[4], "4. memory,\"peak RSS, MiB\",1,,70.0000");
+        assert_eq!(
+            lines[9],
+            "\"5. swarm, 1 + 20\",\"seconds, all done\",3,,4.0000"
+        );
+    }
+
+    #[test]
+    fn one_round_shows_its_figure_without_a_range() {
+        let report = report(
+            false,
+            vec![Row::new("6. resume", "GB/s", vec![3.29]).target(Target::AtLeast(1.0))],
+        );
+        let md = report.markdown();
+        assert!(md.contains("- rounds: 1. Every case ran once"), "{md}");
+        assert!(
+            md.contains("| 6. resume | GB/s | 3.29 |  | >= 1.00 | yes |"),
+            "{md}"
+        );
+        assert_eq!(report.csv().lines().count(), 2);
     }
 
     #[test]
     fn quick_reports_do_not_judge_targets() {
-        let row = Row::new("c", "m", 1.0).target(Target::AtLeast(2.0));
+        let row = Row::new("c", "m", vec![1.0, 3.0]).target(Target::AtLeast(2.0));
         assert_eq!(row.cells(false)[5], "");
-        assert_eq!(row.cells(true)[5], "no");
+        assert_eq!(row.cells(true)[5], "yes");
+        assert!(
+            !report(true, vec![row])
+                .markdown()
+                .contains("judged on the median")
+        );
     }
 }

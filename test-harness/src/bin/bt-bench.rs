@@ -1,10 +1,11 @@
 //! `bt-bench`: measures bt against python3-libtorrent, every case of the performance issue in
-//! one run, and prints the table (also written as Markdown and CSV, with case 1's throughput
-//! over time as CSV and SVG). See `bt_test_harness::bench` for the cases and the method.
+//! one run, each case several rounds, and prints the table of medians (also written as
+//! Markdown, with every round's figure as CSV and case 1's throughput over time as CSV and
+//! SVG). See `bt_test_harness::bench` for the cases and the method.
 //!
 //! ```text
 //! cargo build --release -p bt-cli
-//! cargo run --release -p bt-test-harness --bin bt-bench -- [--quick] [--out DIR]
+//! cargo run --release -p bt-test-harness --bin bt-bench -- [--quick] [--rounds N] [--out DIR]
 //! ```
 
 use std::path::PathBuf;
@@ -22,7 +23,12 @@ struct Args {
     /// are not comparable with the targets.
     #[arg(long)]
     quick: bool,
-    /// Where to write bt-bench.md, bt-bench.csv and case 1's throughput (CSV and SVG).
+    /// How many times every case runs; the table shows the medians [default: 5, or 1 with
+    /// --quick].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    rounds: Option<u16>,
+    /// Where to write bt-bench.md, bt-bench.csv (every round) and case 1's throughput (CSV
+    /// and SVG).
     #[arg(long, value_name = "DIR", default_value = "target/bench")]
     out: PathBuf,
     /// The bt binary [default: `bt` beside this program].
@@ -43,6 +49,7 @@ fn main() -> anyhow::Result<()> {
     };
     let config = BenchConfig {
         quick: args.quick,
+        rounds: usize::from(args.rounds.unwrap_or(if args.quick { 1 } else { 5 })),
         sizes: if args.quick {
             Sizes::quick()
         } else {
