@@ -166,9 +166,16 @@ impl PeerSession {
             match picked {
                 Ok(blocks) => {
                     act.picked.extend(blocks);
-                    // Only send: if the piece manager had fewer blocks than asked, asking
-                    // again at once would spin; the next block or tick asks again.
-                    act.send_picked(ctx);
+                    if std::mem::take(&mut act.work_announced) {
+                        // The piece manager announced work after answering: ask again, or
+                        // with nothing outstanding only the tick would.
+                        act.maybe_request(ctx);
+                    } else {
+                        // Only send: if the piece manager had fewer blocks than asked,
+                        // asking again at once would spin; the next block, `WorkAvailable`
+                        // or tick asks again.
+                        act.send_picked(ctx);
+                    }
                 }
                 // The piece manager is gone: the torrent is stopping.
                 Err(_) => act.close(ctx, DisconnectReason::TorrentStopping),

@@ -126,6 +126,9 @@ impl Handler<WorkAvailable> for PeerSession {
     type Result = ();
 
     fn handle(&mut self, _: WorkAvailable, ctx: &mut Context<Self>) {
+        // While a pick is on its way, `maybe_request` asks nothing; its answer may be the
+        // refusal this follows (the disk caught up in between), so ask again once it is in.
+        self.work_announced |= self.asking;
         self.maybe_request(ctx);
         self.flush(ctx);
     }

@@ -98,6 +98,8 @@ mod tests_limits;
 mod tests_order;
 #[cfg(test)]
 mod tests_upload;
+#[cfg(test)]
+mod tests_work;
 mod upload;
 mod writer;
 
@@ -203,6 +205,9 @@ pub struct PeerSession {
     stats_interval: Duration,
     /// A `RequestBlocks` is in flight.
     asking: bool,
+    /// A `WorkAvailable` came while `asking`: the answer may be the refusal it follows, so
+    /// ask again once the answer is in.
+    work_announced: bool,
     /// Blocks the piece manager picked for this peer that are not requested yet: a reserve
     /// so the pipeline need not wait for the piece manager (see `download`).
     picked: VecDeque<BlockRef>,
@@ -274,6 +279,7 @@ impl PeerSession {
             settings: setup.settings,
             stats_interval: setup.stats_interval,
             asking: false,
+            work_announced: false,
             picked: VecDeque::new(),
             received: Vec::new(),
             blocks_scheduled: false,

@@ -6,7 +6,7 @@ use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use actix::{Actor, Addr, Arbiter, Context, Handler, MessageResult};
+use actix::{Actor, Addr, Arbiter, Context, Handler, Message, MessageResult, Recipient};
 use bt_proto::geometry::{BlockRef, Lengths};
 
 use bt_proto::wire::BlockRequest;
@@ -16,7 +16,7 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio_util::codec::Framed;
 
-use super::msg::{SetInterest, Unchoke};
+use super::msg::{SetInterest, Unchoke, WorkAvailable};
 use super::tests_upload::ReadLog;
 use super::*;
 use crate::actors::choker::msg as choker;
@@ -54,6 +54,24 @@ pub(super) enum Event {
 pub(super) struct Stub {
     tx: UnboundedSender<Event>,
     blocks: Vec<BlockRef>,
+    /// The connection's `WorkAvailable`, from its `PeerJoined`.
+    work: Option<Recipient<WorkAvailable>>,
+    /// `RequestBlocks` still to refuse ([`Refuse`]).
+    refusals: usize,
+}
+
+/// Has the stub answer the next `count` `RequestBlocks` with nothing, each time telling the
+/// connection `WorkAvailable` before the answer leaves: as the piece manager does when the
+/// disk catches up between a refusal and the connection reading it.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(super) struct Refuse(pub(super) usize);
+
+impl Handler<Refuse> for Stub {
+    type Result = ();
+    fn handle(&mut self, msg: Refuse, _: &mut Context<Self>) {
+        self.refusals = msg.0;
+    }
 }
 
 impl Actor for Stub {
@@ -75,7 +93,10 @@ macro_rules! stub {
     };
 }
 
-stub!(PeerJoined, |_m, _me| Some(Event::Joined));
+stub!(PeerJoined, |m, me| {
+    me.work = Some(m.work);
+    Some(Event::Joined)
+});
 stub!(BitfieldReceived, |_m, _me| Some(Event::Bitfield));
 stub!(HaveReceived, |_m, _me| None);
 stub!(HaveAllReceived, |_m, _me| None);
@@ -120,6 +141,13 @@ impl Handler<RequestBlocksIn> for Stub {
 impl Handler<RequestBlocks> for Stub {
     type Result = MessageResult<RequestBlocks>;
     fn handle(&mut self, msg: RequestBlocks, _: &mut Context<Self>) -> Self::Result {
+        if self.refusals > 0 {
+            self.refusals -= 1;
+            if let Some(work) = &self.work {
+                work.do_send(WorkAvailable);
+            }
+            return MessageResult(Vec::new());
+        }
         let n = msg.max.min(self.blocks.len());
         MessageResult(self.blocks.drain(..n).collect())
     }
@@ -134,6 +162,8 @@ pub(super) struct Fixture {
     /// The range of every disk read the connection made.
     pub(super) reads: Arc<Mutex<Vec<BlockRef>>>,
     pub(super) events: UnboundedReceiver<Event>,
+    /// The stub piece manager, choker and supervisor.
+    pub(super) stub: Addr<Stub>,
     pub(super) session: Addr<PeerSession>,
     /// The remote peer, played by the test.
     pub(super) remote: Framed<TcpStream, PeerCodec>,
@@ -199,7 +229,13 @@ pub(super) async fn fixture_on(
     .start();
     let (tx, events) = unbounded_channel();
     let all = lengths.pieces().flat_map(|p| lengths.blocks(p)).collect();
-    let stub = Stub { tx, blocks: all }.start();
+    let stub = Stub {
+        tx,
+        blocks: all,
+        work: None,
+        refusals: 0,
+    }
+    .start();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let remote = TcpStream::connect(listener.local_addr().unwrap())
         .await
@@ -238,6 +274,7 @@ pub(super) async fn fixture_on(
         disk,
         reads,
         events,
+        stub,
         session,
         remote: Framed::new(remote, PeerCodec::default()),
     }
@@ -310,7 +347,19 @@ pub(super) async fn event(events: &mut UnboundedReceiver<Event>) -> Event {
 /// A fresh connection to a remote seed that unchokes it once it is interested: from here
 /// on, the connection requests blocks. It counts them in `backlog`.
 pub(super) async fn downloading_from_a_seed(backlog: DiskBacklog) -> Fixture {
-    let (settings, config) = (PeerSettings::default(), PeerConfig::default());
+    let mut f = interested_in_a_seed_on(PeerSettings::default(), backlog).await;
+    send(&mut f.remote, PeerMessage::Unchoke).await;
+    f
+}
+
+/// A fresh connection to a remote seed, interested in it and still choked.
+pub(super) async fn interested_in_a_seed(settings: PeerSettings) -> Fixture {
+    interested_in_a_seed_on(settings, DiskBacklog::new(1 << 30)).await
+}
+
+/// [`interested_in_a_seed`], the connection counting its blocks in `backlog`.
+async fn interested_in_a_seed_on(settings: PeerSettings, backlog: DiskBacklog) -> Fixture {
+    let config = PeerConfig::default();
     let mut f = fixture_on(false, settings, config, Negotiated::default(), backlog).await;
     assert!(matches!(event(&mut f.events).await, Event::Joined));
     let full = Bitfield::full(f.lengths.piece_count() as usize);
@@ -318,7 +367,6 @@ pub(super) async fn downloading_from_a_seed(backlog: DiskBacklog) -> Fixture {
     assert!(matches!(event(&mut f.events).await, Event::Bitfield));
     f.session.do_send(SetInterest { interested: true });
     assert_eq!(recv(&mut f.remote).await, PeerMessage::Interested);
-    send(&mut f.remote, PeerMessage::Unchoke).await;
     f
 }
 
