@@ -54,6 +54,22 @@ async fn wait_event(
     tokio::time::timeout(TIMEOUT, wait).await?
 }
 
+/// Waits for `addr`'s connection to end, and says why.
+async fn disconnect_reason(
+    events: &mut tokio::sync::broadcast::Receiver<TorrentEvent>,
+    addr: std::net::SocketAddr,
+) -> anyhow::Result<String> {
+    let event = wait_event(
+        events,
+        |e| matches!(e, TorrentEvent::PeerDisconnected { addr: a, .. } if *a == addr),
+    )
+    .await?;
+    let TorrentEvent::PeerDisconnected { reason, .. } = event else {
+        unreachable!("the predicate matched a disconnect")
+    };
+    Ok(reason)
+}
+
 /// A seeder swarm (no leechers) of a 14 MiB file in 16 KiB pieces, so that its metadata
 /// (20 bytes a piece) spans two 16 KiB metadata pieces.
 async fn seeded_swarm(config: EngineConfig) -> anyhow::Result<Swarm> {
@@ -322,15 +338,7 @@ async fn metadata_that_fails_the_info_hash_is_thrown_away_and_its_sender_struck(
         .await
         .unwrap();
     let mut events = handle.subscribe();
-    let struck = wait_event(
-        &mut events,
-        |e| matches!(e, TorrentEvent::PeerDisconnected { addr, .. } if *addr == fake.addr),
-    )
-    .await
-    .unwrap();
-    let TorrentEvent::PeerDisconnected { reason, .. } = struck else {
-        unreachable!()
-    };
+    let reason = disconnect_reason(&mut events, fake.addr).await.unwrap();
     assert!(reason.contains("info-hash"), "{reason}");
     assert!(fake.requests.load(Ordering::SeqCst) > 0, "it was asked");
     assert_eq!(
@@ -372,15 +380,7 @@ async fn an_oversized_metadata_size_is_refused_before_anything_is_asked() {
         .await
         .unwrap();
     let mut events = handle.subscribe();
-    let refused = wait_event(
-        &mut events,
-        |e| matches!(e, TorrentEvent::PeerDisconnected { addr, .. } if *addr == fake.addr),
-    )
-    .await
-    .unwrap();
-    let TorrentEvent::PeerDisconnected { reason, .. } = refused else {
-        unreachable!()
-    };
+    let reason = disconnect_reason(&mut events, fake.addr).await.unwrap();
     assert!(reason.contains("over the limit"), "{reason}");
     // Several redial intervals: still refused, nothing asked, still fetching.
     tokio::time::sleep(Duration::from_millis(800)).await;
